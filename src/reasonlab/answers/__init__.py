@@ -1,0 +1,7 @@
+"""Answer extraction (filters) and normalisation."""
+
+from .filters import Extraction, extract, run_chain, vote_key
+from .normalize import answers_match, normalize, normalize_number, parse_number
+
+__all__ = ["Extraction", "extract", "run_chain", "vote_key", "answers_match", "normalize",
+           "normalize_number", "parse_number"]

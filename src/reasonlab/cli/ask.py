@@ -1,0 +1,111 @@
+"""`reasonlab ask` and `reasonlab strategies`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ._common import echo_json, format_messages, json_option, load_cache, model_option, no_cache_option, parse_kv, read_question
+
+
+@click.command()
+@click.argument("question")
+@click.option("--strategy", "-s", default="zero-shot-cot", show_default=True,
+              help="Reasoning strategy (see `reasonlab strategies`).")
+@model_option
+@json_option
+@click.option("--show-prompts", is_flag=True, help="Print every call's messages and output as it happens.")
+@click.option("--dry-run", is_flag=True, help="Print the exact messages of the first call; call no model.")
+@no_cache_option
+@click.option("--seed", type=int, default=0, show_default=True, help="Base sampling seed.")
+@click.option("--kind", type=click.Choice(["auto", "number", "choice", "text"]), default="auto",
+              show_default=True, help="What the answer looks like (drives extraction and cues).")
+@click.option("--choice", "choices", multiple=True, help="An answer option (repeat); implies --kind choice.")
+@click.option("--samples", "-k", type=int, help="Number of samples (sampling strategies).")
+@click.option("--temperature", "-t", type=float, help="Sampling temperature.")
+@click.option("--max-tokens", type=int, help="Token limit of each reasoning call.")
+@click.option("--exemplars", type=click.Path(dir_okay=False), help="Exemplar file (JSONL) for few-shot strategies.")
+@click.option("--shots", type=int, help="Number of exemplars to use.")
+@click.option("--verifier/--no-verifier", default=None, help="Turn a strategy's verifier on or off.")
+@click.option("--rounds", type=int, help="Repair / back-prompting rounds (code and planning strategies).")
+@click.option("--option", "-o", "extra", multiple=True, metavar="KEY=VALUE",
+              help="Any other strategy option (see `reasonlab strategies`).")
+def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: bool, dry_run: bool,
+        no_cache: bool, seed: int, kind: str, choices: tuple[str, ...], extra: tuple[str, ...],
+        **named: Any) -> None:
+    """Answer QUESTION with a reasoning strategy ("-" reads it from stdin).
+
+    \b
+    Examples:
+      reasonlab ask "A pen costs 3 dollars. How much do 4 pens cost?"
+      reasonlab ask "..." --strategy self-consistency --samples 16
+      reasonlab ask "..." --dry-run          # show the first prompt, call nothing
+    """
+    from ..errors import InputError
+    from ..result import Problem
+    from ..runner import preview, run
+
+    options = {k: v for k, v in named.items() if v is not None}
+    options.update(parse_kv(extra))
+    text = read_question(question)
+    if not text.strip():
+        raise InputError("the question is empty")
+    problem = Problem(text=text, kind="choice" if choices else kind, choices=list(choices) or None)
+    if dry_run:
+        call = preview(problem, strategy, **options)
+        if as_json:
+            echo_json({"strategy": strategy, "label": call.label, "messages": call.messages,
+                       "params": call.params})
+        else:
+            click.echo(f"# first call of {strategy} ({call.label}), params {call.params}")
+            click.echo(format_messages(call.messages))
+        return
+
+    listeners = []
+    if show_prompts and not as_json:
+        def show(event: str, payload: dict) -> None:
+            if event == "call_start":  # the exact messages, before they are sent
+                n = f" x{payload['n']} samples" if payload["n"] > 1 else ""
+                click.echo(f"\n=== [{payload['label']}]{n} params {payload['params']} ===", err=True)
+                click.echo(format_messages(payload["messages"]), err=True)
+            elif event == "call":
+                cached = " (cached)" if payload["cached"] else ""
+                click.echo(f"--- output, sample {payload['sample_index']}{cached} ---\n{payload['output']}",
+                           err=True)
+        listeners.append(show)
+
+    result = run(problem, strategy, model, cache=load_cache(no_cache), seed=seed, listeners=listeners, **options)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    u = result.usage
+    if result.status == "no_answer":
+        click.echo("no answer found")
+    else:
+        click.echo(result.answer)
+    if result.note:
+        click.echo(f"note: {result.note}", err=True)
+    click.echo(f"[{result.strategy} on {result.model}: {u.calls} calls"
+               f"{f' (+{u.cached_calls} cached)' if u.cached_calls else ''}, "
+               f"{u.prompt_tokens}+{u.completion_tokens} tokens, {u.seconds:.2f}s]", err=True)
+
+
+@click.command()
+@json_option
+def strategies(as_json: bool) -> None:
+    """List every strategy with a one-line description and its options."""
+    from ..predict import describe_options, list_strategies
+
+    table = {name: {"description": cls.description, "options": describe_options(cls.Options)}
+             for name, cls in list_strategies().items()}
+    if as_json:
+        echo_json(table)
+        return
+    for name, info in table.items():
+        click.echo(f"{name}\n    {info['description']}")
+        for o in info["options"]:
+            click.echo(f"      --{o['name'].replace('_', '-')} (default {o['default']!r}): {o['help']}")
+
+
+COMMANDS = [ask, strategies]

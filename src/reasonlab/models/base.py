@@ -1,0 +1,100 @@
+"""The model interface every backend implements: chat messages in, n completions out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import ReasonlabError
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+
+
+class ModelError(ReasonlabError, RuntimeError):
+    """A backend failed (server down, garbage reply, missing file). The message is user-facing."""
+
+
+class NotSupported(ModelError):
+    """The backend cannot do what was asked (e.g. log-probabilities)."""
+
+
+@dataclass(frozen=True)
+class GenParams:
+    """Sampling parameters. They are part of the cache key, so keep them plain values."""
+
+    temperature: float = 0.0
+    max_tokens: int = 256
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int = 0  # base seed; sample i of a request uses seed + i
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+    @classmethod
+    def make(cls, **kw: Any) -> GenParams:
+        if "stop" in kw and kw["stop"] is not None:
+            stop = kw["stop"]
+            kw["stop"] = (stop,) if isinstance(stop, str) else tuple(stop)
+        elif "stop" in kw:
+            kw["stop"] = ()
+        return cls(**kw)
+
+
+@dataclass
+class Completion:
+    """One sampled continuation with its token counts."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+    tool_calls: list[dict[str, Any]] | None = None  # native function calls, when the backend returns them
+
+
+@dataclass
+class ModelInfo:
+    """What a backend says about itself (for `reasonlab models` and size-vs-metric plots)."""
+
+    spec: str
+    backend: str
+    n_params: int | None = None
+    context_length: int | None = None
+    chat_template: bool = True
+    supports_logprobs: bool = False
+    supports_tools: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Model:
+    """A language model backend. Subclasses implement `generate`; the rest is optional.
+
+    `identity` must change whenever outputs could change (file, server model name): it is the
+    cache key's model part.
+    """
+
+    spec: str = ""
+    identity: str = ""
+
+    def generate(
+        self,
+        messages: list[Message],
+        params: GenParams,
+        n: int = 1,
+        sample_offset: int = 0,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> list[Completion]:
+        """Return exactly `n` completions. Sample j uses seed `params.seed + sample_offset + j`."""
+        raise NotImplementedError
+
+    def logprobs(self, messages: list[Message], continuation: str) -> list[float]:
+        """Log-probability of each token of `continuation` after the prompt built from `messages`."""
+        raise NotSupported(f"{self.spec}: this backend cannot score log-probabilities")
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(spec=self.spec, backend=type(self).__name__)
+
+    def close(self) -> None:
+        """Release resources (threads, files, connections)."""
