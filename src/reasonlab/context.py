@@ -117,7 +117,8 @@ class RunContext:
         with self._lock:
             call = Call(id=len(self.calls), model=self.model.spec, **kw)
             self.calls.append(call)
-        self.emit("call", call.to_dict())
+        if self.listeners:  # building the payload costs more than the call itself on fast backends
+            self.emit("call", call.to_dict())
         return call
 
     # -- model access -------------------------------------------------------------------
@@ -140,14 +141,16 @@ class RunContext:
                                 top_p=top_p, seed=self.seed)
         messages = [dict(m) for m in messages]
         self._check(n)
-        self.emit("call_start", {"label": label, "messages": messages, "params": params.to_dict(), "n": n})
+        if self.listeners:
+            self.emit("call_start", {"label": label, "messages": messages, "params": params.to_dict(), "n": n})
         if self.dry_run:
             call = Call(id=0, label=label, messages=messages, params=params.to_dict(), sample_index=0,
                         output="", prompt_tokens=0, completion_tokens=0, seconds=0.0, model=self.model.spec)
             raise DryRunStop(call)
         indices = [sample_offset + j for j in range(n)]
         results: dict[int, Completion] = {}
-        keys = {i: cache_key(self.model.identity, messages, params, i, tools) for i in indices}
+        keys = ({i: cache_key(self.model.identity, messages, params, i, tools) for i in indices}
+                if self.cache is not None else {})
         if self.cache is not None:
             for i in indices:
                 hit = self.cache.get(keys[i])

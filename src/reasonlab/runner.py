@@ -66,7 +66,8 @@ def run(
         strict_answer=pred.strict, reasoning=pred.reasoning, calls=list(ctx.calls), usage=usage,
         details=pred.details, status=status, note=pred.note, options=_plain(vars(strat.options)),
     )
-    ctx.emit("result", result.to_dict())
+    if ctx.listeners:
+        ctx.emit("result", result.to_dict())
     return result
 
 

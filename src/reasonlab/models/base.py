@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from ..errors import ReasonlabError
@@ -29,7 +30,7 @@ class GenParams:
     seed: int = 0  # base seed; sample i of a request uses seed + i
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _field_names(type(self))}  # flat values: no deep copy
         d["stop"] = list(self.stop)
         return d
 
@@ -41,6 +42,11 @@ class GenParams:
         elif "stop" in kw:
             kw["stop"] = ()
         return cls(**kw)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 @dataclass

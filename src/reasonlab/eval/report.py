@@ -1,0 +1,270 @@
+"""Aggregate the results store into report.md and results.csv (and call the plots)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .intervals import bootstrap_mean
+from .metrics import Summary, summarize
+from .store import Row, Store
+
+ACCURACY_KEYS = ("strict", "flexible")
+
+
+@dataclass
+class Cell:
+    """All rows of one (dataset, setting, strategy, model), all runs."""
+
+    dataset: str
+    setting: str
+    strategy: str
+    model: str
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(r.status == "error" for r in self.rows)
+
+    def values(self, metric: str, primary: str) -> list[float | None]:
+        """Per-row values; an errored row counts as wrong (0) for accuracies, missing otherwise."""
+        out: list[float | None] = []
+        for r in self.rows:
+            if r.status == "error":
+                out.append(0.0 if metric in ACCURACY_KEYS or metric == primary else None)
+            else:
+                out.append(r.metrics.get(metric))
+        return out
+
+    def summary(self, metric: str, primary: str) -> Summary:
+        return summarize(metric, self.values(metric, primary))
+
+    def per_item(self, attr: str) -> float:
+        return sum(getattr(r, attr) for r in self.rows) / len(self.rows) if self.rows else math.nan
+
+    @property
+    def tokens_per_item(self) -> float:
+        return sum(r.prompt_tokens + r.completion_tokens for r in self.rows) / max(1, len(self.rows))
+
+    def run_means(self, metric: str, primary: str) -> list[float]:
+        by_run: dict[int, list[float]] = defaultdict(list)
+        for r, v in zip(self.rows, self.values(metric, primary), strict=True):
+            if v is not None:
+                by_run[r.key.run].append(v)
+        return [sum(v) / len(v) for _, v in sorted(by_run.items()) if v]
+
+
+@dataclass
+class Data:
+    """The store's rows grouped for reporting."""
+
+    cells: dict[tuple[str, str, str, str], Cell]
+    models: dict[str, dict[str, Any]]
+    meta: dict[str, Any]
+
+    def datasets(self) -> list[str]:
+        return sorted({k[0] for k in self.cells})
+
+    def settings(self, dataset: str) -> list[str]:
+        return sorted({k[1] for k in self.cells if k[0] == dataset})
+
+    def in_setting(self, dataset: str, setting: str) -> list[Cell]:
+        return [c for k, c in sorted(self.cells.items()) if k[0] == dataset and k[1] == setting]
+
+    def primary(self, dataset: str) -> str:
+        return (self.meta.get(f"dataset:{dataset}") or {}).get("primary", "flexible")
+
+    def metric_names(self, dataset: str) -> list[str]:
+        names: set[str] = set()
+        for k, c in self.cells.items():
+            if k[0] == dataset:
+                for r in c.rows:
+                    names.update(r.metrics)
+        first = list(dict.fromkeys(m for m in (self.primary(dataset), *ACCURACY_KEYS) if m in names))
+        return first + sorted(names - set(first))
+
+
+def load(store: Store) -> Data:
+    cells: dict[tuple[str, str, str, str], Cell] = {}
+    for row in store.rows():
+        k = row.key
+        key = (k.dataset, k.setting, k.strategy, k.model)
+        cells.setdefault(key, Cell(*key)).rows.append(row)
+    return Data(cells, store.models(), store.meta())
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
+
+
+def _acc(s: Summary) -> str:
+    if s.mean is None:
+        return "–"
+    return f"{100 * s.mean:.1f} [{100 * (s.lo or 0):.1f}, {100 * (s.hi or 0):.1f}]"
+
+
+def gain_over_direct(data: Data, cell: Cell, primary: str) -> str:
+    """Points gained over `direct` (same dataset, setting, model), paired by (run, item), with a 95% interval."""
+    base = data.cells.get((cell.dataset, cell.setting, "direct", cell.model))
+    if base is None or cell.strategy == "direct":
+        return "–"
+    mine = {(r.key.run, r.key.item_id): v for r, v in zip(cell.rows, cell.values(primary, primary), strict=True)}
+    theirs = {(r.key.run, r.key.item_id): v for r, v in zip(base.rows, base.values(primary, primary), strict=True)}
+    diffs = [mine[k] - theirs[k] for k in mine.keys() & theirs.keys()
+             if mine[k] is not None and theirs[k] is not None]
+    if not diffs:
+        return "–"
+    mean = sum(diffs) / len(diffs)
+    lo, hi = bootstrap_mean(diffs)
+    return f"{100 * mean:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe short form of a dataset spec (paths reduced to their file name)."""
+    prefix, _, arg = text.partition(":")
+    if "/" in arg and Path(arg.split("?")[0]).suffix:
+        arg = Path(arg).stem
+    return re.sub(r"[^A-Za-z0-9]+", "-", f"{prefix}-{arg}").strip("-").lower()[:80] or "x"
+
+
+def human(n: float | None) -> str:
+    """1234567 → '1.23M' (parameter counts)."""
+    if not n:
+        return "unknown"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(int(n))
+
+
+def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> str:
+    cfg = data.meta.get("config", {})
+    out = ["# Evaluation report", ""]
+    if cfg:
+        out.append(f"Strategies: {', '.join(cfg.get('strategies', []))} · models: {', '.join(cfg.get('models', []))} · "
+                   f"runs: {cfg.get('runs')} (seeds {cfg.get('seed')}…) · formats: "
+                   f"{', '.join(cfg.get('prompt_formats', []))} · shots: {cfg.get('shots')} · "
+                   f"temperature: {cfg.get('temperature') if cfg.get('temperature') is not None else 'default (0.01 for greedy strategies)'}")
+        out.append("")
+    out += ["Accuracy is the dataset's primary metric in percent with its 95% Wilson interval; "
+            "n counts item × run tasks; errored tasks count as wrong and are listed under *errors*. "
+            "Gain over direct is paired by item and run, with a 95% bootstrap interval.", ""]
+    total_rows = sum(len(c.rows) for c in data.cells.values())
+    total_err = sum(c.errors for c in data.cells.values())
+    tokens = sum(r.prompt_tokens + r.completion_tokens for c in data.cells.values() for r in c.rows)
+    secs = sum(r.seconds for c in data.cells.values() for r in c.rows)
+    calls = sum(r.calls for c in data.cells.values() for r in c.rows)
+    out += [f"Totals: {total_rows} tasks, **{total_err} errored**, {tokens} tokens, {calls} model calls, "
+            f"{secs:.1f} model-seconds.", ""]
+    for ds in data.datasets():
+        primary = data.primary(ds)
+        out += [f"## {ds}", "", f"Primary metric: `{primary}`.", ""]
+        settings = data.settings(ds)
+        for setting in settings:
+            cells = data.in_setting(ds, setting)
+            out += [f"### Setting `{setting}`", "",
+                    "| strategy | model | accuracy % [95% CI] | strict % | n | errors | tokens/item | calls/item "
+                    "| s/item | gain over direct (points) |",
+                    "|---|---|---|---|---|---|---|---|---|---|"]
+            for c in cells:
+                acc = c.summary(primary, primary)
+                strict = c.summary("strict", primary)
+                out.append(f"| {c.strategy} | {c.model} | {_acc(acc)} | {_pct(strict.mean)} | {len(c.rows)} | "
+                           f"{c.errors} | {c.tokens_per_item:.0f} | {c.per_item('calls'):.1f} | "
+                           f"{c.per_item('seconds'):.2f} | {gain_over_direct(data, c, primary)} |")
+            out.append("")
+            metrics = data.metric_names(ds)
+            if metrics:
+                out += ["All metrics (mean [95% CI], n; rates in %, missing values excluded):", "",
+                        "| strategy | model | " + " | ".join(metrics) + " |",
+                        "|---|---|" + "---|" * len(metrics)]
+                for c in cells:
+                    vals = []
+                    for m in metrics:
+                        s = c.summary(m, primary)
+                        vals.append("missing" if s.mean is None else
+                                    (f"{_acc(s)} n={s.n}" if s.rate else
+                                     f"{s.mean:.3g} [{s.lo:.3g}, {s.hi:.3g}] n={s.n}"))
+                    out.append(f"| {c.strategy} | {c.model} | " + " | ".join(vals) + " |")
+                out.append("")
+        if len(settings) > 1:
+            out += ["### Emergence settings side by side", "",
+                    "Accuracy % [95% CI] per setting; in brackets after it, the per-run means (one per seed).", "",
+                    "| strategy | model | " + " | ".join(f"`{s}`" for s in settings) + " |",
+                    "|---|---|" + "---|" * len(settings)]
+            pairs = sorted({(k[2], k[3]) for k in data.cells if k[0] == ds})
+            for strat, model in pairs:
+                vals = []
+                for s in settings:
+                    c = data.cells.get((ds, s, strat, model))
+                    if c is None:
+                        vals.append("–")
+                        continue
+                    runs = c.run_means(primary, primary)
+                    spread = f" ({', '.join(_pct(v) for v in runs)})" if len(runs) > 1 else ""
+                    vals.append(_acc(c.summary(primary, primary)) + spread)
+                out.append(f"| {strat} | {model} | " + " | ".join(vals) + " |")
+            out.append("")
+        for p in (plots or {}).get(ds, []):
+            out += [f"![{p}]({p})", ""]
+    if data.models:
+        out += ["## Models", "", "| model | backend | parameters | log-probabilities |", "|---|---|---|---|"]
+        for spec, info in sorted(data.models.items()):
+            out.append(f"| {spec} | {info.get('backend')} | {human(info.get('n_params'))} | "
+                       f"{'yes' if info.get('supports_logprobs') else 'no (smooth log-prob metrics missing)'} |")
+        out.append("")
+    errs = [r for c in data.cells.values() for r in c.rows if r.status == "error"]
+    if errs:
+        out += ["## Errors", "", f"{len(errs)} tasks errored (re-run the same command to retry them):", ""]
+        for r in errs[:20]:
+            k = r.key
+            out.append(f"- {k.dataset} · {k.setting} · {k.model} · {k.strategy} · run {k.run} · item {k.item_id}: "
+                       f"{(r.error or '').splitlines()[0][:200] if r.error else ''}")
+        if len(errs) > 20:
+            out.append(f"- … and {len(errs) - 20} more (see results.csv)")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_csv(data: Data, path: Path) -> None:
+    metric_names = sorted({m for c in data.cells.values() for r in c.rows for m in r.metrics})
+    cols = ["dataset", "setting", "model", "strategy", "run", "item_id", "seed", "status", "gold", "prediction",
+            "strict_answer", *metric_names, "prompt_tokens", "completion_tokens", "calls", "seconds",
+            "attempts", "error"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for _, c in sorted(data.cells.items()):
+            for r in c.rows:
+                d = r.flat()
+                for m in metric_names:
+                    v = r.metrics.get(m)
+                    d[m] = "" if v is None else v
+                d["prediction"] = d["prediction"] or ""
+                d["strict_answer"] = d["strict_answer"] or ""
+                d["error"] = d["error"] or ""
+                w.writerow(d)
+
+
+def write_report(folder: str | Path, plots: bool = True) -> Path:
+    """(Re-)render report.md, results.csv and the PNG plots of an evaluation folder from its store."""
+    folder = Path(folder)
+    store = Store(folder)
+    try:
+        data = load(store)
+    finally:
+        store.close()
+    images: dict[str, list[str]] = {}
+    if plots and data.cells:
+        from .plots import draw_all
+
+        images = draw_all(data, folder)
+    write_csv(data, folder / "results.csv")
+    path = folder / "report.md"
+    path.write_text(render_markdown(data, images), encoding="utf-8")
+    return path

@@ -1,0 +1,769 @@
+"""Run graphs (ready-queue scheduler over a bounded thread pool) and flowcharts (a step interpreter).
+
+Graph: every node whose dependencies are done is submitted; independent nodes run concurrently
+(at most `concurrency` at a time); a loop node re-runs its body until its exit condition holds or
+its `max` is reached. Flowchart: steps run in order, following branches; loops repeat a body;
+parallel arms run concurrently on copies of the state and are merged by each key's join rule.
+
+A global step budget bounds the work. A failing node, or the budget running out, ends the run
+with status "error", an error message naming the node, and the partial answers/state kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..answers import extract
+from ..answers.filters import answer_is, chains, choice_letter, run_chain
+from ..context import Cancelled, DryRunStop, RunContext
+from ..errors import InputError, ReasonlabError
+from .expr import ExprError, _yes, evaluate
+from .spec import END, Cond, Flowchart, Graph, Node, Spec, Var, _fmt, coerce, render, template_refs
+from .validate import check
+
+DEFAULT_CONCURRENCY = 4
+DEFAULT_MAX_TOKENS = 256
+
+_NUMBER_CHAIN = chains("number")[1]
+
+INSTRUCTIONS = {
+    "number": "Think briefly, then finish with: The answer is <number>.",
+    "text": "Answer briefly, then finish with: The answer is <answer>.",
+    "yesno": "Reply with yes or no.",
+    "choice": "Finish with: The answer is <letter>.",
+    "raw": "",
+}
+
+
+class NodeFailed(ReasonlabError):
+    """A node could not be executed (model error, bad expression, tool failure, budget)."""
+
+    def __init__(self, node: str, message: str, kind: str = "failed") -> None:
+        self.node, self.kind = node, kind
+        super().__init__(message)
+
+
+@dataclass
+class NodeRun:
+    """What happened at one node: its answer, the model's text, timings and calls."""
+
+    id: str
+    kind: str
+    status: str = "pending"  # pending | running | done | error | skipped
+    answer: Any = None
+    raw: str | None = None
+    prompt: str | None = None  # the full message sent (facts and instruction included)
+    asked: str | None = None  # the node's own question, rendered
+    started: float | None = None  # seconds since the run started
+    ended: float | None = None
+    runs: int = 0  # how many times it ran (loop bodies, flowchart loops)
+    iterations: int | None = None  # loop nodes: rounds done
+    exhausted: bool = False  # loop nodes: stopped by `max`, not by the exit condition
+    error: str | None = None
+    note: str | None = None
+    parent: str | None = None  # the loop / parallel step this node sits in
+    calls: list[int] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.started is None or self.ended is None else self.ended - self.started
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "status": self.status, "answer": self.answer, "raw": self.raw,
+            "prompt": self.prompt, "asked": self.asked, "started": self.started, "ended": self.ended, "seconds": self.seconds,
+            "runs": self.runs, "iterations": self.iterations, "exhausted": self.exhausted, "error": self.error,
+            "note": self.note, "parent": self.parent, "calls": self.calls, "history": self.history,
+        }
+
+
+@dataclass
+class GraphRun:
+    """The outcome of running a graph or flowchart; partial results are kept on error."""
+
+    kind: str
+    name: str
+    status: str  # "ok" | "error"
+    answer: Any
+    nodes: dict[str, NodeRun]
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    steps: int
+    max_steps: int
+    seconds: float
+    error: str | None = None
+    failed_node: str | None = None
+    output_node: str | None = None  # the node whose answer is the answer
+    path: list[str] = field(default_factory=list)  # flowcharts: steps in the order they ran
+    events: list[tuple[str, str]] = field(default_factory=list)  # ("start"|"end", node) in order
+    structure: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return {k: n.answer for k, n in self.nodes.items() if n.status == "done"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "name": self.name, "status": self.status, "answer": self.answer,
+            "error": self.error, "failed_node": self.failed_node, "output_node": self.output_node, "inputs": self.inputs, "state": self.state,
+            "steps": self.steps, "max_steps": self.max_steps, "seconds": self.seconds, "path": self.path,
+            "nodes": [n.to_dict() for n in self.nodes.values()], "events": [list(e) for e in self.events],
+            "edges": self.structure.get("edges", []), "structure": self.structure,
+        }
+
+
+def structure(spec: Spec) -> dict[str, Any]:
+    """Nodes and edges of a spec as plain data (for the web page and `--json`)."""
+    from .validate import node_refs
+
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, str]] = []
+    is_graph = isinstance(spec, Graph)
+
+    def add(seq: list[Node], parent: str | None, level_ids: set[str]) -> None:
+        ids = [n.id for n in seq]
+        for i, n in enumerate(seq):
+            nodes.append({"id": n.id, "kind": n.kind, "title": n.title(), "parent": parent, "line": n.line,
+                          "answer_kind": n.answer if n.kind == "ask" else None})
+            if is_graph:
+                try:
+                    refs = node_refs(n, True)
+                except ExprError:
+                    refs = []
+                for r in refs:
+                    if r in level_ids and r != n.id:
+                        edges.append({"from": r, "to": n.id, "label": ""})
+            else:
+                fall = ids[i + 1] if i + 1 < len(ids) else None
+                if n.kind == "branch":
+                    for lab, t in (("yes", n.then), ("no", n.else_ or n.next or fall)):
+                        if t and t != END:
+                            edges.append({"from": n.id, "to": t, "label": lab})
+                elif n.kind != "output":
+                    t = n.next or fall
+                    if t and t != END:
+                        edges.append({"from": n.id, "to": t, "label": ""})
+            if n.loop:
+                add(n.loop.body, n.id, {b.id for b in n.loop.body})
+            for k, arm in enumerate(n.arms or []):
+                add(arm, n.id, {b.id for b in arm})
+                if arm:
+                    edges.append({"from": n.id, "to": arm[0].id, "label": f"arm {k + 1}"})
+
+    add(spec.nodes, None, {n.id for n in spec.nodes})
+    out = {"kind": spec.kind, "name": spec.name, "nodes": nodes, "edges": edges}
+    if isinstance(spec, Graph):
+        out["output"] = graph_output(spec)
+    return out
+
+
+def graph_output(g: Graph) -> str | None:
+    """The output node: the named one, else the only node nothing depends on, else the last."""
+    from .validate import node_refs
+
+    if g.output or not g.nodes:
+        return g.output
+    used: set[str] = set()
+    for n in g.nodes:
+        try:
+            used |= set(_graph_refs(n, node_refs))
+        except ExprError:
+            pass
+    sinks = [n.id for n in g.nodes if n.id not in used]
+    return sinks[0] if len(sinks) == 1 else g.nodes[-1].id
+
+
+def bind_inputs(spec: Spec, given: dict[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """Declared inputs with defaults applied and types coerced; unknown or missing → InputError."""
+    out: dict[str, Any] = {}
+    unknown = [k for k in given if k not in spec.inputs]
+    if unknown and strict:
+        known = ", ".join(spec.inputs) or "none"
+        raise InputError(f"{spec.source}: unknown input {unknown[0]!r} (inputs: {known})")
+    for name, var in spec.inputs.items():
+        if name in given:
+            out[name] = coerce(given[name], var.type, f"input {name!r}")
+        elif var.default is not None:
+            out[name] = coerce(var.default, var.type, f"input {name!r}")
+        elif var.required:
+            raise InputError(f"{spec.source}: missing input {name!r} (pass --input {name}=VALUE)")
+        else:
+            out[name] = None
+    return out
+
+
+def parse_answer(text: str, kind: str) -> tuple[Any, str | None]:
+    """The answer of a node's reply by its answer kind, and a note when it had to fall back."""
+    t = (text or "").strip()
+    if kind == "raw":
+        return t, None
+    if kind == "yesno":
+        return _yes(t), None
+    if kind == "choice":
+        ex = extract(t, "choice")
+        paren = re.search(r"\(([A-J])\)", t)
+        letter = ex.strict or (paren.group(1) if paren else None) or ex.flexible or choice_letter(t)
+        return (letter, None) if letter else (t, "no option letter found; kept the whole reply")
+    if kind == "number":
+        got, _ = run_chain(t, _NUMBER_CHAIN)  # the flexible chain alone: strict is its prefix
+        if got is None:
+            return t, "no number found; kept the whole reply"
+        try:
+            return coerce(got, "number"), None
+        except InputError:
+            return got, None
+    return (answer_is(t) or t), None
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, node: str) -> None:
+        with self._lock:
+            if self.used >= self.limit:
+                raise NodeFailed(node, f"step budget of {self.limit} exhausted at node {node!r}", "budget")
+            self.used += 1
+
+
+class Executor:
+    """Runs a validated spec on a RunContext.
+
+    concurrency: most nodes/arms running at once; max_steps: the global step budget (default:
+    the spec's, else enough for every node once plus every loop's maximum);
+    temperature/max_tokens: defaults for ask steps that set none.
+    """
+
+    def __init__(self, ctx: RunContext, *, concurrency: int | None = None, max_steps: int | None = None,
+                 temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, label_prefix: str = "node") -> None:
+        self.ctx = ctx
+        self.concurrency = concurrency
+        self.max_steps = max_steps
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.label_prefix = label_prefix
+        self._lock = threading.Lock()
+
+    # -- shared machinery -------------------------------------------------------------------
+    def _setup(self, spec: Spec) -> None:
+        self.spec = spec
+        self.by_id = {n.id: n for n in spec.walk()}
+        self.nodes: dict[str, NodeRun] = {}
+        for n in spec.nodes:
+            self._register(n, None)
+        limit = self.max_steps or spec.max_steps or _default_budget(spec)
+        self.budget = _Budget(limit)
+        self.events: list[tuple[str, str]] = []
+        self.path: list[str] = []
+        self.t0 = time.perf_counter()
+        self.workers = max(1, self.concurrency or spec.concurrency or DEFAULT_CONCURRENCY)
+
+    def _register(self, n: Node, parent: str | None) -> None:
+        self.nodes[n.id] = NodeRun(n.id, n.kind, parent=parent)
+        if n.loop:
+            for b in n.loop.body:
+                self._register(b, n.id)
+        for arm in n.arms or []:
+            for b in arm:
+                self._register(b, n.id)
+
+    def _now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def _start(self, n: Node, iteration: int | None = None) -> NodeRun:
+        nr = self.nodes[n.id]
+        with self._lock:
+            nr.status, nr.started, nr.ended = "running", self._now(), None
+            self.events.append(("start", n.id))
+        if self.ctx.listeners:
+            self.ctx.emit("node", {"id": n.id, "kind": n.kind, "status": "running", "iteration": iteration,
+                                   "started": nr.started})
+        return nr
+
+    def _end(self, nr: NodeRun, answer: Any, iteration: int | None = None) -> None:
+        with self._lock:
+            nr.status, nr.answer, nr.ended = "done", answer, self._now()
+            nr.runs += 1
+            if iteration is not None or nr.runs > 1:
+                nr.history.append({"iteration": iteration, "answer": answer, "seconds": nr.seconds})
+            self.events.append(("end", nr.id))
+        if self.ctx.listeners:
+            self.ctx.emit("node", {"id": nr.id, "kind": nr.kind, "status": "done", "answer": _plain(answer),
+                                   "raw": nr.raw, "iteration": iteration, "seconds": nr.seconds})
+
+    def _fail(self, nr: NodeRun, message: str) -> None:
+        with self._lock:
+            nr.status, nr.error, nr.ended = "error", message, self._now()
+            self.events.append(("end", nr.id))
+        if self.ctx.listeners:
+            self.ctx.emit("node", {"id": nr.id, "kind": nr.kind, "status": "error", "error": message})
+
+    def _guard(self, n: Node, fn: Callable[[NodeRun], Any], iteration: int | None = None) -> Any:
+        """Run one node: budget, start/end bookkeeping, and errors turned into NodeFailed(n.id)."""
+        self.budget.take(n.id)
+        nr = self._start(n, iteration)
+        try:
+            value = fn(nr)
+        except NodeFailed as e:
+            self._fail(nr, str(e))
+            raise
+        except (DryRunStop, Cancelled):
+            self._fail(nr, "stopped")
+            raise
+        except KeyError as e:  # a template reference with no value yet
+            self._fail(nr, f"no value for {e}")
+            raise NodeFailed(n.id, f"node {n.id!r}: no value for {e}") from None
+        except Exception as e:  # noqa: BLE001 - any failure of one node ends the run, named
+            msg = str(e) if isinstance(e, ReasonlabError) else f"{type(e).__name__}: {e}"
+            self._fail(nr, msg)
+            raise NodeFailed(n.id, f"node {n.id!r} failed: {msg}") from e
+        self._end(nr, value, iteration)
+        return value
+
+    def _ask_model(self, n: Node, nr: NodeRun, prompt: str, kind: str, iteration: int | None) -> Any:
+        instr = INSTRUCTIONS.get(kind, "") if n.instruct else ""
+        content = f"{prompt}\n\n{instr}" if instr else prompt
+        messages = ([{"role": "system", "content": str(n.system)}] if n.system else []) + \
+            [{"role": "user", "content": content}]
+        nr.prompt = content
+        before = len(self.ctx.calls)
+        text = self.ctx.complete(
+            messages, label=f"{self.label_prefix}:{n.id}",
+            temperature=self.temperature if n.temperature is None else n.temperature,
+            max_tokens=n.max_tokens or (16 if kind == "yesno" else self.max_tokens),
+            meta={"node": n.id, "iteration": iteration})
+        nr.calls += [c.id for c in self.ctx.calls[before:] if c.meta.get("node") == n.id]
+        nr.raw = text
+        answer, note = parse_answer(text, kind)
+        nr.note = note
+        return answer
+
+    def _cond(self, c: Cond, env: dict[str, Any], n: Node, nr: NodeRun, iteration: int | None) -> bool:
+        if c.expr is not None:
+            return bool(evaluate(c.expr, env))
+        return bool(self._ask_model(n, nr, render(c.ask or "", env), "yesno", iteration))
+
+    def _basic(self, n: Node, env: dict[str, Any], prefix: str, nr: NodeRun, iteration: int | None) -> Any:
+        """ask / compute(str) / tool: the value of the node given an environment."""
+        if n.kind == "ask":
+            prompt = _as_text(render(n.ask or "", env))
+            nr.asked = prompt
+            return self._ask_model(n, nr, f"{prefix}\n\n{prompt}" if prefix else prompt, n.answer, iteration)
+        if n.kind == "compute" and isinstance(n.compute, str):
+            return evaluate(n.compute, env)
+        if n.kind == "tool":
+            from ..tools import call_tool
+
+            args = {k: (render(v, env) if isinstance(v, str) else v) for k, v in n.args.items()}
+            nr.prompt = f"{n.tool}({args})"
+            out = call_tool(n.tool or "", args)
+            nr.raw = out
+            return out
+        raise NodeFailed(n.id, f"node {n.id!r}: cannot run a {n.kind} node here")
+
+    def _finish(self, spec: Spec, inputs: dict[str, Any], answer: Any, state: dict[str, Any],
+                err: NodeFailed | None, output_node: str | None) -> GraphRun:
+        for nr in self.nodes.values():
+            if nr.status == "pending":
+                nr.status = "skipped"
+        run = GraphRun(
+            kind=spec.kind, name=spec.name, status="error" if err else "ok", answer=None if err else answer,
+            nodes=self.nodes, inputs=inputs, state=state, steps=self.budget.used, max_steps=self.budget.limit,
+            seconds=self._now(), error=str(err) if err else None, failed_node=err.node if err else None,
+            path=self.path, events=self.events, structure=structure(spec), output_node=output_node)
+        if self.ctx.listeners:
+            self.ctx.emit("graph_done", {"status": run.status, "answer": _plain(run.answer), "error": run.error})
+        return run
+
+    # -- graphs -------------------------------------------------------------------------------
+    def run(self, spec: Spec, inputs: dict[str, Any]) -> GraphRun:
+        """Execute `spec` (validated beforehand) with bound inputs."""
+        self._setup(spec)
+        if isinstance(spec, Flowchart):
+            return self._run_flowchart(spec, inputs)
+        assert isinstance(spec, Graph)
+        return self._run_graph(spec, inputs)
+
+    def _run_graph(self, g: Graph, inputs: dict[str, Any]) -> GraphRun:
+        from .validate import node_refs
+
+        top = {n.id: n for n in g.nodes}
+        deps = {n.id: [r for r in _graph_refs(n, node_refs) if r in top and r != n.id] for n in g.nodes}
+        answers: dict[str, Any] = {}
+        err: NodeFailed | None = None
+        try:
+            self._schedule(g.nodes, deps, answers, inputs)
+        except NodeFailed as e:
+            err = e
+        out = graph_output(g)
+        return self._finish(g, inputs, answers.get(out), answers, err, out)
+
+    def _schedule(self, nodes: list[Node], deps: dict[str, list[str]], answers: dict[str, Any],
+                  inputs: dict[str, Any]) -> None:
+        """Ready-queue scheduling. `self.workers` threads take ready nodes from a shared queue; a
+        worker that finishes a node counts down its children and queues those now ready. The first
+        failure stops new nodes from starting; it is raised once the nodes in flight finish."""
+        by_id = {n.id: n for n in nodes}
+        waiting = {nid: len(set(d)) for nid, d in deps.items()}
+        children: dict[str, list[str]] = {nid: [] for nid in by_id}
+        for nid, ds in deps.items():
+            for d in set(ds):
+                children[d].append(nid)
+        initial = [n.id for n in nodes if waiting[n.id] == 0]
+
+        if self.workers == 1:  # no threads needed: run in dependency order on this thread
+            ready = deque(initial)
+            while ready:
+                nid = ready.popleft()
+                env = {**inputs, **{d: answers[d] for d in deps[nid]}}
+                answers[nid] = self._graph_node(by_id[nid], env, deps[nid])
+                for c in children[nid]:
+                    waiting[c] -= 1
+                    if waiting[c] == 0:
+                        ready.append(c)
+            return
+
+        todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        lock = threading.Lock()
+        finished = threading.Event()
+        failures: list[BaseException] = []
+        remaining = [len(nodes)]
+
+        def worker() -> None:
+            while True:
+                nid = todo.get()
+                if nid is None:
+                    return
+                if failures:
+                    continue  # stopping: drain without starting anything new
+                try:
+                    env = {**inputs, **{d: answers[d] for d in deps[nid]}}
+                    value = self._graph_node(by_id[nid], env, deps[nid])
+                except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+                    with lock:
+                        failures.append(e)
+                    finished.set()
+                    continue
+                now_ready = []
+                with lock:
+                    answers[nid] = value
+                    remaining[0] -= 1
+                    for c in children[nid]:
+                        waiting[c] -= 1
+                        if waiting[c] == 0:
+                            now_ready.append(c)
+                    if remaining[0] == 0:
+                        finished.set()
+                for c in now_ready:
+                    todo.put(c)
+
+        threads = [threading.Thread(target=worker, name=f"reasonlab-graph-{k}", daemon=True)
+                   for k in range(min(self.workers, len(nodes)))]
+        for nid in initial:
+            todo.put(nid)
+        for t in threads:
+            t.start()
+        try:
+            finished.wait()
+        finally:
+            if not finished.is_set():  # interrupted: let workers drain
+                failures.append(Cancelled("run interrupted"))
+            for _ in threads:
+                todo.put(None)
+            for t in threads:
+                t.join()
+        if failures:
+            raise failures[0]
+
+    def _graph_node(self, n: Node, env: dict[str, Any], deps: list[str]) -> Any:
+        if n.loop:
+            return self._guard(n, lambda nr: self._graph_loop(n, nr, env))
+        return self._guard(n, lambda nr: self._basic(n, *self._with_facts(n, env, deps), nr, None))
+
+    def _with_facts(self, n: Node, env: dict[str, Any], deps: list[str]) -> tuple[dict[str, Any], str]:
+        """Bind {facts} — the answers of dependencies the prompt does not name, as lines — and
+        return it as a prefix too when the prompt has no {facts} of its own."""
+        if n.kind != "ask":
+            return env, ""
+        named = set(template_refs(n.ask or ""))
+        hidden = [d for d in deps if d not in named and d in self.nodes]
+        if not hidden and "facts" not in named:
+            return env, ""
+        lines = []
+        for d in hidden:
+            src = self.by_id.get(d)
+            title = ((src.label if src else None) or self.nodes[d].asked
+                     or (f"{d} = {src.title()}" if src is not None and src.kind != "loop" else d)).strip()
+            lines.append(f"- {title.splitlines()[0] if title else d} → {_fmt(env.get(d))}")
+        facts = "Known so far:\n" + "\n".join(lines) if lines else ""
+        return {**env, "facts": facts}, ("" if "facts" in named else facts)
+
+    def _graph_loop(self, n: Node, nr: NodeRun, env: dict[str, Any]) -> Any:
+        from .validate import node_refs
+
+        lp = n.loop
+        assert lp is not None
+        body = {b.id: b for b in lp.body}
+        bdeps = {b.id: [r for r in _graph_refs(b, node_refs) if r in body and r != b.id] for b in lp.body}
+        order = _topo(lp.body, bdeps)
+        carry = lp.carry or lp.body[-1].id
+        current: Any = render(lp.start, env) if lp.start else ""
+        rounds = 0
+        exited = False
+        for it in range(lp.max):
+            benv = {**env, "current": current, "iteration": it}
+            for b in order:
+                benv[b.id] = self._guard(b, lambda bnr, b=b, benv=benv, it=it: self._basic(
+                    b, *self._with_facts(b, benv, bdeps[b.id]), bnr, it), iteration=it)
+            current = benv[carry]
+            rounds = it + 1
+            benv["current"] = current
+            nr.history.append({"iteration": it, "answer": _plain(current)})
+            if lp.until is not None and self._cond(lp.until, benv, n, nr, it):
+                exited = True
+                break
+        nr.iterations, nr.exhausted = rounds, not exited
+        if not exited and lp.on_max == "error":
+            raise NodeFailed(n.id, f"loop {n.id!r} reached its maximum of {lp.max} rounds without its exit "
+                                   "condition holding", "loop_max")
+        if not exited:
+            nr.note = f"stopped after the maximum of {lp.max} rounds"
+        return current
+
+    # -- flowcharts ---------------------------------------------------------------------------
+    def _run_flowchart(self, f: Flowchart, inputs: dict[str, Any]) -> GraphRun:
+        state = {k: copy.deepcopy(v.default) for k, v in f.state.items()}
+        self._set_once: set[str] = set()
+        err: NodeFailed | None = None
+        answer: Any = None
+        out: tuple[str, Any] | None = None
+        try:
+            out = self._sequence(f.nodes, f, state, inputs, f.start, None, None)
+            answer = out[1] if out else None
+        except NodeFailed as e:
+            err = e
+        return self._finish(f, inputs, answer, state, err, out[0] if out else None)
+
+    def _write(self, f: Flowchart, state: dict[str, Any], key: str, value: Any, node: str,
+               log: list[tuple[str, Any]] | None) -> None:
+        var = f.state[key]
+        apply_join(var, state, key, value, node)
+        if log is not None:
+            log.append((key, value))
+
+    def _sequence(self, steps: list[Node], f: Flowchart, state: dict[str, Any], inputs: dict[str, Any],
+                  start: str | None, iteration: int | None,
+                  log: list[tuple[str, Any]] | None) -> tuple[str, Any] | None:
+        """Run steps from `start`; returns (output step id, value) when an output step ran, else None."""
+        index = {s.id: i for i, s in enumerate(steps)}
+        i: int | None = index[start] if start else 0
+        while i is not None and i < len(steps):
+            s = steps[i]
+            fall = steps[i + 1].id if i + 1 < len(steps) else None
+            with self._lock:
+                self.path.append(s.id)
+            env = {**inputs, **state}
+            if iteration is not None:
+                env["iteration"] = iteration
+            target: str | None = s.next or fall
+            if s.kind == "output":
+                value = self._guard(s, lambda nr, s=s, env=env: render(s.output, env)
+                                    if isinstance(s.output, str) else s.output, iteration)
+                return (s.id, value)
+            if s.kind == "branch":
+                assert s.branch is not None
+                taken = self._guard(s, lambda nr, s=s, env=env: self._cond(s.branch, env, s, nr, iteration),
+                                    iteration)
+                target = s.then if taken else (s.else_ or s.next or fall)
+            elif s.kind == "compute" and isinstance(s.compute, dict):
+                def comp(nr: NodeRun, s: Node = s, env: dict[str, Any] = env) -> dict[str, Any]:
+                    local = dict(env)
+                    done: dict[str, Any] = {}
+                    for k, e in (s.compute or {}).items():  # type: ignore[union-attr]
+                        local[k] = done[k] = evaluate(e, local)
+                        self._write(f, state, k, local[k], s.id, log)
+                        local[k] = state[k]
+                    return done
+                self._guard(s, comp, iteration)
+            elif s.kind == "loop":
+                out = self._guard(s, lambda nr, s=s: self._flow_loop(s, nr, f, state, inputs, log), iteration)
+                if isinstance(out, tuple):
+                    return out
+            elif s.kind == "parallel":
+                out = self._guard(s, lambda nr, s=s: self._parallel(s, f, state, inputs, iteration, log), iteration)
+                if isinstance(out, tuple):
+                    return out
+            else:
+                def basic(nr: NodeRun, s: Node = s, env: dict[str, Any] = env) -> Any:
+                    value = self._basic(s, env, "", nr, iteration)
+                    if s.set:
+                        self._write(f, state, s.set, value, s.id, log)
+                    return value
+                self._guard(s, basic, iteration)
+            if target is None or target == END:
+                return None
+            i = index[target]
+        return None
+
+    def _flow_loop(self, s: Node, nr: NodeRun, f: Flowchart, state: dict[str, Any], inputs: dict[str, Any],
+                   log: list[tuple[str, Any]] | None) -> Any:
+        lp = s.loop
+        assert lp is not None
+        exited, rounds = False, 0
+        for it in range(lp.max):
+            out = self._sequence(lp.body, f, state, inputs, None, it, log)
+            rounds = it + 1
+            if out is not None:
+                nr.iterations = rounds
+                return out
+            env = {**inputs, **state, "iteration": it}
+            if lp.until is not None and self._cond(lp.until, env, s, nr, it):
+                exited = True
+                break
+        nr.iterations, nr.exhausted = rounds, not exited
+        if not exited and lp.on_max == "error":
+            raise NodeFailed(s.id, f"loop {s.id!r} reached its maximum of {lp.max} rounds without its exit "
+                                   "condition holding", "loop_max")
+        if not exited:
+            nr.note = f"stopped after the maximum of {lp.max} rounds"
+        return rounds
+
+    def _parallel(self, s: Node, f: Flowchart, state: dict[str, Any], inputs: dict[str, Any],
+                  iteration: int | None, log: list[tuple[str, Any]] | None) -> Any:
+        arms = s.arms or []
+        logs: list[list[tuple[str, Any]]] = [[] for _ in arms]
+
+        def arm(k: int) -> Any:
+            return self._sequence(arms[k], f, copy.deepcopy(state), inputs, None, iteration, logs[k])
+
+        workers = min(len(arms), self.workers)
+        if workers <= 1:
+            results = [arm(k) for k in range(len(arms))]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="reasonlab-arm") as pool:
+                futures = [pool.submit(arm, k) for k in range(len(arms))]
+                errors = [fu.exception() for fu in futures]
+                first = next((e for e in errors if e is not None), None)
+                if first is not None:
+                    raise first
+                results = [fu.result() for fu in futures]
+        # The join: every arm's writes, in arm order, through each key's join rule.
+        for k_log in logs:
+            for key, value in k_log:
+                self._write(f, state, key, value, s.id, log)
+        return {"arms": len(arms), "writes": sum(len(x) for x in logs), "results": results}
+
+
+def apply_join(var: Var, state: dict[str, Any], key: str, value: Any, node: str) -> None:
+    """Write `value` to state[key] through the key's join rule (last/first/append/sum/max/min/union)."""
+    try:
+        rule = var.join
+        if rule == "append":
+            state[key] = [*(state.get(key) or []), value]
+            return
+        if rule == "union":
+            items = list(state.get(key) or [])
+            for v in value if isinstance(value, list) else [value]:
+                if v not in items:
+                    items.append(v)
+            state[key] = items
+            return
+        v = coerce(value, var.type, f"state key {key!r}")
+        old = state.get(key)
+        if rule == "last" or old is None:
+            state[key] = v
+        elif rule == "first":
+            return
+        elif rule == "sum":
+            state[key] = coerce(old, "number") + coerce(v, "number")
+        elif rule == "max":
+            state[key] = max(old, v)
+        elif rule == "min":
+            state[key] = min(old, v)
+    except (InputError, TypeError) as e:
+        raise NodeFailed(node, f"node {node!r}: cannot write {key!r}: {e}") from None
+
+
+def _graph_refs(n: Node, node_refs: Callable[[Node, bool], list[str]]) -> list[str]:
+    refs = node_refs(n, True)
+    if n.loop:
+        inner = {b.id for b in n.loop.body}
+        for b in n.loop.body:
+            refs += [r for r in node_refs(b, True) if r not in inner]
+        if n.loop.until is not None:
+            from .validate import _cond_refs
+
+            refs += [r for r in _cond_refs(n.loop.until) if r not in inner]
+    return list(dict.fromkeys(refs))
+
+
+def _topo(nodes: list[Node], deps: dict[str, list[str]]) -> list[Node]:
+    by_id = {n.id: n for n in nodes}
+    done: set[str] = set()
+    out: list[Node] = []
+
+    def visit(nid: str) -> None:
+        if nid in done:
+            return
+        done.add(nid)
+        for d in deps.get(nid, ()):
+            visit(d)
+        out.append(by_id[nid])
+
+    for n in nodes:
+        visit(n.id)
+    return out
+
+
+def _default_budget(spec: Spec) -> int:
+    total = 0
+
+    def count(nodes: list[Node], mult: int) -> None:
+        nonlocal total
+        for n in nodes:
+            total += mult
+            if n.loop:
+                count(n.loop.body, mult * n.loop.max)
+            for arm in n.arms or []:
+                count(arm, mult)
+
+    count(spec.nodes, 1)
+    return max(1000, total)
+
+
+def _as_text(v: Any) -> str:
+    return v if isinstance(v, str) else _fmt(v)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool, type(None))):
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return str(v)
+
+
+def run_spec(spec: Spec, model: Any = "smollm2", inputs: dict[str, Any] | None = None, *,
+             ctx: RunContext | None = None, cache: Any = None, **kw: Any) -> GraphRun:
+    """Validate `spec`, bind inputs and execute it on `model` (a spec string or Model)."""
+    check(spec)
+    bound = bind_inputs(spec, dict(inputs or {}))
+    if ctx is None:
+        from ..models import load_model
+
+        ctx = RunContext(load_model(model), cache)
+    return Executor(ctx, **kw).run(spec, bound)

@@ -1,0 +1,412 @@
+"""llama-cpp-python on any GGUF file, with `n` samples decoded as parallel sequences.
+
+How `generate(n)` works (llama.cpp's batched decoding):
+  1. the prompt (all but its last token) is decoded once on sequence 0, reusing whatever
+     prefix of it is already in the KV cache from the previous call;
+  2. that KV cache is shared with sequences 1…n-1 (`llama_memory_seq_cp`: the cells are shared,
+     not duplicated);
+  3. one batch holds the prompt's last token for every sequence, then one new token per
+     unfinished sequence per step; each sequence has its own sampler, seeded
+     ``params.seed + sample_offset + j`` (greedy when temperature is 0).
+Afterwards sequences 1…n-1 are dropped and sequence 0 keeps prompt + its sample, so a
+follow-up prompt that extends it (zero-shot CoT's extraction call) only decodes the new part.
+
+Models without a chat template (base models) get the Question/Answer transcript of
+`prompt_format.plain_prompt` plus stop strings. `logprobs` reuses the same cache and reads
+the logits of the continuation positions from one decode.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import math
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo
+from .prompt_format import PLAIN_STOPS, plain_prompt
+
+_BACKEND_LOCK = threading.Lock()
+_BACKEND_READY = False
+
+
+def _llama_cpp() -> Any:
+    """Import llama_cpp once and initialise its backend quietly."""
+    global _BACKEND_READY
+    try:
+        import llama_cpp
+        from llama_cpp import _logger
+    except ImportError:
+        raise ModelError("the llama backend needs llama-cpp-python: pip install 'llama-cpp-python==0.3.36'") from None
+    with _BACKEND_LOCK:
+        if not _BACKEND_READY:
+            _logger.set_verbose(False)
+            llama_cpp.llama_backend_init()
+            _BACKEND_READY = True
+    return llama_cpp
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def file_identity(path: Path) -> str:
+    """Name, size and a hash of the first MiB (the GGUF header and metadata): stable across copies."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        h.update(f.read(1 << 20))
+    return f"{path.name}:{path.stat().st_size}:{h.hexdigest()[:16]}"
+
+
+def _lcp(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class LlamaModel(Model):
+    """A GGUF model in-process. Thread-safe: concurrent callers queue on one lock.
+
+    Args:
+      path: the GGUF file. spec: how the user named it (default ``llama:PATH``).
+      n_ctx: KV cache cells shared by all sequences (default min(training context, 8192)).
+      n_threads: CPU threads for generation and prompt processing (default: all CPUs).
+      n_seq_max: most sequences decoded together; larger `n` runs in rounds.
+      chat_template: override the GGUF's template (a Jinja string), or False for the plain format.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        spec: str | None = None,
+        *,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        n_seq_max: int = 32,
+        n_gpu_layers: int = 0,
+        chat_template: str | bool | None = None,
+        verbose: bool = False,
+    ) -> None:
+        p = Path(path).expanduser()
+        self.path = p
+        self.spec = spec or f"llama:{p}"
+        if not p.is_file():
+            raise ModelError(f"GGUF file not found: {p}")
+        with p.open("rb") as f:
+            if f.read(4) != b"GGUF":
+                raise ModelError(f"{p} is not a GGUF file (it does not start with the GGUF magic bytes)")
+        self.identity = f"llama:{file_identity(p)}"
+        lc = _llama_cpp()
+        from llama_cpp import _internals
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self._lc = lc
+        mparams = lc.llama_model_default_params()
+        mparams.n_gpu_layers = n_gpu_layers
+        try:
+            self._model = _internals.LlamaModel(path_model=str(p), params=mparams, verbose=verbose)
+        except (ValueError, RuntimeError, OSError) as e:
+            raise ModelError(f"cannot load {p}: {str(e).splitlines()[0] if str(e) else 'llama.cpp rejected it'}") from None
+        self._vocab = self._model.vocab
+        self.n_vocab = self._model.n_vocab()
+        self.n_ctx_train = self._model.n_ctx_train()
+        self.n_ctx = int(n_ctx or min(self.n_ctx_train or 8192, 8192))
+        self.n_threads = int(n_threads or cpu_count())
+        self.n_batch = max(1, min(n_batch, self.n_ctx))
+        self.n_seq_max = max(1, min(n_seq_max, lc.llama_max_parallel_sequences()))
+        cparams = lc.llama_context_default_params()
+        cparams.n_ctx = self.n_ctx
+        cparams.n_batch = self.n_batch
+        cparams.n_ubatch = self.n_batch
+        cparams.n_threads = self.n_threads
+        cparams.n_threads_batch = self.n_threads
+        cparams.n_seq_max = self.n_seq_max
+        cparams.kv_unified = True  # one buffer: the shared prompt's cells serve every sequence
+        cparams.swa_full = True  # keep whole-prefix KV for sliding-window models so prefix reuse works
+        cparams.no_perf = True
+        try:
+            self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=verbose)
+        except (ValueError, RuntimeError) as e:
+            self._model.close()
+            raise ModelError(f"cannot create a llama.cpp context for {p}: {e}") from None
+        self._mem = self._ctx.memory
+        self._batch_cap = max(self.n_batch, self.n_seq_max)
+        self._batch = lc.llama_batch_init(self._batch_cap, 0, 1)
+        self._lock = threading.Lock()
+        self._seq0: list[int] = []  # tokens whose KV sequence 0 holds
+        self._closed = False
+
+        self.metadata = self._model.metadata()
+        template = self.metadata.get("tokenizer.chat_template") if chat_template in (None, True) else chat_template
+        self._formatter = None
+        if template:
+            eos, bos = self._model.token_eos(), self._model.token_bos()
+            self._formatter = Jinja2ChatFormatter(
+                template=str(template),
+                eos_token=self._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=self._model.token_get_text(bos) if bos != -1 else "",
+                add_generation_prompt=True,
+            )
+
+    # -- prompts ------------------------------------------------------------------------
+    @property
+    def has_chat_template(self) -> bool:
+        return self._formatter is not None
+
+    def prompt_text(self, messages: list[Message]) -> str:
+        """The exact text the model sees for `messages` (chat template, or the plain format)."""
+        if self._formatter is None:
+            return plain_prompt(messages)
+        try:
+            return self._formatter(messages=messages).prompt
+        except Exception as e:  # a Jinja error or the template's raise_exception
+            raise ModelError(f"{self.spec}: the chat template rejected the messages: {e}") from None
+
+    def tokenize(self, text: str, *, prompt: bool = False) -> list[int]:
+        """Tokens of `text`; a prompt gets the model's BOS where the format expects it."""
+        data = text.encode("utf-8")
+        if not prompt:
+            return self._model.tokenize(data, False, False)
+        if self._formatter is not None:  # the template writes BOS and special tokens itself
+            return self._model.tokenize(data, False, True)
+        return self._model.tokenize(data, self._model.add_bos_token(), False)
+
+    def _piece(self, token: int, buf: ctypes.Array) -> bytes:
+        n = self._lc.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
+        if n < 0:
+            big = ctypes.create_string_buffer(-n)
+            n = self._lc.llama_token_to_piece(self._vocab, token, big, len(big), 0, False)
+            return big.raw[:n]
+        return buf.raw[:n]
+
+    # -- KV cache -----------------------------------------------------------------------
+    def _reset(self) -> None:
+        self._lc.llama_memory_clear(self._mem, True)
+        self._seq0 = []
+
+    def reset_cache(self) -> None:
+        """Forget the KV cache (the next call decodes its whole prompt; benchmarks use this)."""
+        with self._lock:
+            self._reset()
+
+    def _decode(self, n_tokens: int) -> None:
+        self._batch.n_tokens = n_tokens
+        rc = self._lc.llama_decode(self._ctx.ctx, self._batch)
+        if rc != 0:
+            self._reset()
+            why = "no room left in the KV cache" if rc == 1 else f"llama_decode returned {rc}"
+            raise ModelError(f"{self.spec}: decoding failed ({why}); try a larger n_ctx or fewer samples")
+
+    def _feed(self, target: list[int], logits_from: int | None = None, on_logits: Any = None) -> None:
+        """Make sequence 0 hold exactly `target`, decoding only what the cache lacks.
+
+        With `logits_from`, positions from there on are (re)decoded with logits and
+        ``on_logits(pos, row)`` is called for each.
+        """
+        lc = self._lc
+        keep = _lcp(self._seq0, target)
+        if logits_from is not None:
+            keep = min(keep, logits_from)
+        if keep < len(self._seq0):
+            if lc.llama_memory_seq_rm(self._mem, 0, keep, -1):
+                del self._seq0[keep:]
+            else:  # this cache type cannot cut a sequence: start over
+                self._reset()
+                keep = 0
+        b = self._batch
+        for start in range(keep, len(target), self.n_batch):
+            chunk = target[start:start + self.n_batch]
+            wanted = []
+            for i, tok in enumerate(chunk):
+                pos = start + i
+                b.token[i] = tok
+                b.pos[i] = pos
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = 0
+                want = logits_from is not None and pos >= logits_from
+                b.logits[i] = want
+                if want:
+                    wanted.append((i, pos))
+            self._decode(len(chunk))
+            self._seq0.extend(chunk)
+            if on_logits is not None:
+                for i, pos in wanted:
+                    on_logits(pos, lc.llama_get_logits_ith(self._ctx.ctx, i))
+
+    def _sampler(self, params: GenParams, seed: int) -> Any:
+        lc = self._lc
+        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        if params.temperature <= 0:
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
+        else:
+            if params.top_p < 1.0:
+                lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(params.top_p, 1))
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(params.temperature))
+            seed &= 0xFFFFFFFF
+            if seed == lc.LLAMA_DEFAULT_SEED:  # that value means "random" to llama.cpp
+                seed = 0xFFFFFFFE
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed))
+        return chain
+
+    # -- generation ---------------------------------------------------------------------
+    def generate(self, messages, params, n=1, sample_offset=0, tools=None) -> list[Completion]:
+        """n samples of one prompt as parallel sequences; `tools` is ignored (text protocols only)."""
+        if n <= 0:
+            return []
+        tokens = self.tokenize(self.prompt_text(messages), prompt=True)
+        if not tokens:
+            raise ModelError(f"{self.spec}: the prompt is empty")
+        if len(tokens) >= self.n_ctx:
+            raise ModelError(f"{self.spec}: the prompt has {len(tokens)} tokens; the context holds {self.n_ctx}")
+        stops = tuple(s for s in params.stop if s) + (() if self._formatter else PLAIN_STOPS)
+        with self._lock:
+            if self._closed:
+                raise ModelError(f"{self.spec}: the model was closed")
+            try:
+                return self._generate(tokens, params, n, sample_offset, stops)
+            except BaseException:
+                self._reset()  # an interrupted batch leaves sequences behind: start clean
+                raise
+
+    def _generate(self, tokens: list[int], params: GenParams, n: int, sample_offset: int,
+                  stops: tuple[str, ...]) -> list[Completion]:
+        lc = self._lc
+        plen = len(tokens)
+        max_new = max(1, min(params.max_tokens, self.n_ctx - plen))
+        out: list[Completion] = []
+        while len(out) < n:
+            # Each sequence needs at most max_new cells beyond the shared prompt.
+            room = (self.n_ctx - (plen - 1)) // max_new
+            m = max(1, min(n - len(out), self.n_seq_max, room))
+            self._feed(tokens[:-1])
+            for s in range(1, m):
+                lc.llama_memory_seq_rm(self._mem, s, -1, -1)
+                lc.llama_memory_seq_cp(self._mem, 0, s, -1, -1)
+            first = sample_offset + len(out)
+            samplers = [self._sampler(params, params.seed + first + s) for s in range(m)]
+            try:
+                out.extend(self._decode_sequences(tokens, m, samplers, max_new, params.max_tokens, stops))
+            finally:
+                for smpl in samplers:
+                    lc.llama_sampler_free(smpl)
+                for s in range(1, m):
+                    lc.llama_memory_seq_rm(self._mem, s, -1, -1)
+        return out
+
+    def _decode_sequences(self, tokens: list[int], m: int, samplers: list[Any], max_new: int,
+                          max_tokens: int, stops: tuple[str, ...]) -> list[Completion]:
+        lc, b, ctx = self._lc, self._batch, self._ctx.ctx
+        plen = len(tokens)
+        gen: list[list[int]] = [[] for _ in range(m)]
+        raw = [bytearray() for _ in range(m)]
+        text = [""] * m
+        finish = ["length"] * m
+        buf = ctypes.create_string_buffer(64)
+        # Step 0: the prompt's last token on every sequence; its logits start every sample.
+        step = [(s, tokens[-1]) for s in range(m)]
+        pos = plen - 1
+        while step:
+            for i, (s, tok) in enumerate(step):
+                b.token[i] = tok
+                b.pos[i] = pos
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = s
+                b.logits[i] = True
+            self._decode(len(step))
+            if step[0][0] == 0:
+                self._seq0.append(step[0][1])
+            nxt = []
+            for i, (s, _) in enumerate(step):
+                tok = lc.llama_sampler_sample(samplers[s], ctx, i)
+                if lc.llama_vocab_is_eog(self._vocab, tok):
+                    finish[s] = "stop"
+                    continue
+                gen[s].append(tok)
+                raw[s] += self._piece(tok, buf)
+                t = raw[s].decode("utf-8", errors="ignore")
+                cut = min((k for k in (t.find(x) for x in stops) if k >= 0), default=-1)
+                if cut >= 0:
+                    text[s], finish[s] = t[:cut], "stop"
+                    continue
+                text[s] = t
+                if len(gen[s]) >= max_new:
+                    finish[s] = "length"
+                    continue
+                nxt.append((s, tok))
+            step = nxt
+            pos += 1
+        return [Completion(text[s], plen, len(gen[s]), finish[s]) for s in range(m)]
+
+    # -- scoring ------------------------------------------------------------------------
+    def logprobs(self, messages: list[Message], continuation: str) -> list[float]:
+        """Log-probability of each token of `continuation` right after the prompt of `messages`."""
+        import numpy as np
+
+        prompt = self.tokenize(self.prompt_text(messages), prompt=True)
+        cont = self.tokenize(continuation)
+        if not cont:
+            return []
+        full = prompt + cont
+        if len(full) > self.n_ctx:
+            raise ModelError(f"{self.spec}: prompt + continuation has {len(full)} tokens; the context holds {self.n_ctx}")
+        plen = len(prompt)
+        scores: list[float] = []
+
+        def take(pos: int, ptr: Any) -> None:
+            if pos >= len(full) - 1:
+                return
+            row = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
+            top = row.max()
+            lse = top + math.log(float(np.exp(row - top).sum()))
+            scores.append(float(row[full[pos + 1]] - lse))
+
+        with self._lock:
+            if self._closed:
+                raise ModelError(f"{self.spec}: the model was closed")
+            try:
+                if plen == 0:  # nothing to condition on: score from the first continuation token on
+                    self._feed(full, logits_from=0, on_logits=take)
+                else:
+                    self._feed(full, logits_from=plen - 1, on_logits=take)
+            except BaseException:
+                self._reset()
+                raise
+        return scores
+
+    # -- the rest -----------------------------------------------------------------------
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            spec=self.spec, backend="llama", n_params=int(self._model.n_params()),
+            context_length=int(self.n_ctx_train), chat_template=self.has_chat_template,
+            supports_logprobs=True, supports_tools=False,
+            extra={"path": str(self.path), "size": self.path.stat().st_size, "n_ctx": self.n_ctx,
+                   "n_threads": self.n_threads, "n_seq_max": self.n_seq_max,
+                   "description": self._model.desc(),
+                   "architecture": self.metadata.get("general.architecture"),
+                   "name": self.metadata.get("general.name")},
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._lc.llama_batch_free(self._batch)
+            self._ctx.close()
+            self._model.close()
+
+    def __del__(self) -> None:
+        try:
+            if not getattr(self, "_closed", True):
+                self.close()
+        except Exception:
+            pass

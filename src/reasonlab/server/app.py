@@ -1,0 +1,324 @@
+"""The HTTP layer: OpenAI-compatible chat completions, a ChatGLM-style endpoint, traces, the web page."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from ..context import BudgetExceeded, Cancelled
+from ..errors import InputError, ReasonlabError
+from ..models.base import ModelError
+from ..result import Result
+from .config import ServerConfig
+from .conversation import ConversationError, messages_from_history, normalise_messages, problem_from_messages
+from .errors import APIError, error_response
+from .scheduler import Job
+from .security import APIKeyMiddleware, BodyLimitMiddleware
+from .service import ReasoningService, RunRequest
+from .streaming import EventStream, SSEResponse
+
+log = logging.getLogger("reasonlab.server")
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+                ".ico": "image/x-icon", ".json": "application/json"}
+
+
+class ClientGone(Exception):
+    """The client disconnected; its run has been cancelled."""
+
+
+def create_app(config: ServerConfig | None = None, service: ReasoningService | None = None) -> FastAPI:
+    """Build the ASGI app. Models load here (once); pass `service` to reuse loaded ones."""
+    config = config or ServerConfig()
+    service = service or ReasoningService(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        service.queue.close()
+
+    # no /docs: Swagger UI would load scripts from a CDN, and nothing here may come from the internet
+    app = FastAPI(title="reasonlab", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.service = service
+    app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
+    app.add_middleware(APIKeyMiddleware, api_key=config.api_key)  # added last = runs first
+
+    @app.exception_handler(APIError)
+    async def _api_error(_request: Request, exc: APIError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail), code="not_found" if exc.status_code == 404 else None)
+
+    # -- catalogue ----------------------------------------------------------------------------
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": service.model_list()}
+
+    @app.get("/v1/models/{name:path}")
+    async def model(name: str) -> dict[str, Any]:
+        for m in service.model_list():
+            if m["id"] == name:
+                return m
+        raise APIError(404, f"model {name!r} not found", param="model", code="model_not_found")
+
+    @app.get("/v1/strategies")
+    async def strategies() -> dict[str, Any]:
+        return {"default": config.default_strategy, "strategies": service.strategies()}
+
+    @app.get("/v1/traces")
+    async def traces() -> dict[str, Any]:
+        return {"object": "list", "data": service.traces.ids()}
+
+    @app.get("/v1/traces/{trace_id}")
+    async def trace(trace_id: str) -> dict[str, Any]:
+        t = service.traces.get(trace_id)
+        if t is None:
+            raise APIError(404, f"no trace {trace_id!r} (the server keeps the last {config.trace_limit})",
+                           param="id", code="trace_not_found")
+        return t
+
+    @app.get("/v1/stats")
+    async def stats() -> dict[str, Any]:
+        return service.stats()
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "models": list(service.models)}
+
+    # -- chat ---------------------------------------------------------------------------------
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        body = await read_json(request)
+        req, include_trace = build_request(service, request, body)
+        if body.get("stream"):
+            return start_stream(service, req, include_trace)
+        job = service.start(req)
+        result = await wait_for(request, service, job)
+        return JSONResponse(completion_body(service, req, result, include_trace))
+
+    @app.post("/")
+    async def chatglm(request: Request) -> Response:
+        """ChatGLM-style API: {"prompt", "history": [[q, a], ...]} → {"response", "history", ...}."""
+        body = await read_json(request)
+        try:
+            messages = messages_from_history(body.get("prompt"), body.get("history"))
+        except ConversationError as e:
+            raise APIError(400, str(e), code="invalid_request") from None
+        req, _ = build_request(service, request, {
+            "model": body.get("model"), "messages": messages, "temperature": body.get("temperature"),
+            "top_p": body.get("top_p"), "max_tokens": body.get("max_tokens"), "seed": body.get("seed"),
+            "user": body.get("user"),
+            "reasonlab": {"strategy": body.get("strategy"), "options": body.get("options")},
+        })
+        job = service.start(req)
+        result = await wait_for(request, service, job)
+        content = answer_text(result)
+        history = [*(body.get("history") or []), [body["prompt"], content]]
+        return JSONResponse({"response": content, "history": history, "status": 200,
+                             "time": time.strftime("%Y-%m-%d %H:%M:%S"), "trace_id": req.id,
+                             "strategy": result.strategy, "answer": result.answer})
+
+    # -- web page -----------------------------------------------------------------------------
+    @app.get("/")
+    async def page() -> Response:
+        return static_file("index.html")
+
+    @app.get("/static/{name}")
+    async def static(name: str) -> Response:
+        return static_file(name)
+
+    return app
+
+
+# -- request handling -------------------------------------------------------------------------
+async def read_json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise APIError(400, "request body is not valid JSON", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "request body must be a JSON object", code="invalid_json")
+    return data
+
+
+def build_request(service: ReasoningService, request: Request, body: dict[str, Any]) -> tuple[RunRequest, bool]:
+    """Validate an OpenAI-style body into a RunRequest (raises APIError 400/404)."""
+    try:
+        messages = normalise_messages(body.get("messages"))
+    except ConversationError as e:
+        raise APIError(400, str(e), param="messages", code="invalid_messages") from None
+    rl = body.get("reasonlab") or {}
+    if not isinstance(rl, dict):
+        raise APIError(400, "'reasonlab' must be an object: {\"strategy\": ..., \"options\": {...}}",
+                       param="reasonlab")
+    strategy, mid = service.resolve(body.get("model"), rl.get("strategy"))
+    n = body.get("n")
+    if n not in (None, 1):
+        raise APIError(400, "only n=1 is supported: use a sampling strategy (e.g. self-consistency/MODEL) "
+                            "to combine several samples", param="n", code="unsupported_n")
+    top: dict[str, Any] = {}
+    for k in ("temperature", "top_p", "stop"):
+        if body.get(k) is not None:
+            top[k] = body[k]
+    for k in ("max_completion_tokens", "max_tokens"):
+        if body.get(k) is not None:
+            service.check_tokens({k: body[k]})
+            top["max_tokens"] = body[k]
+    given = rl.get("options") or {}
+    if not isinstance(given, dict):
+        raise APIError(400, "'reasonlab.options' must be an object", param="reasonlab.options")
+    service.check_options(given)
+    seed = body.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise APIError(400, "'seed' must be an integer", param="seed")
+    client = body.get("user") or request.headers.get("x-client-id") or (
+        request.client.host if request.client else "anonymous")
+    req = RunRequest(model_id=mid, strategy=strategy, options={**service.options_for(strategy, top), **given},
+                     problem=problem_from_messages(messages), client=str(client)[:200], seed=seed or 0,
+                     public_model=str(body.get("model") or mid))
+    return req, bool(rl.get("trace", True))
+
+
+async def wait_for(request: Request, service: ReasoningService, job: Job) -> Result:
+    """Await a queued run; a client that disconnects meanwhile cancels it."""
+    fut = asyncio.wrap_future(job.future)
+    try:
+        while True:
+            done, _ = await asyncio.wait({fut}, timeout=0.2)
+            if done:
+                break
+            if await request.is_disconnected():
+                service.queue.cancel(job)
+                raise ClientGone()
+    finally:
+        if not job.future.done():
+            service.queue.cancel(job)
+    try:
+        return fut.result()
+    except BaseException as e:  # noqa: BLE001 - mapped to an HTTP error
+        raise run_error(e) from None
+
+
+def run_error(e: BaseException) -> APIError:
+    """An exception from a run as the HTTP error the client sees."""
+    if isinstance(e, APIError):
+        return e
+    if isinstance(e, Cancelled):
+        return APIError(499, "request cancelled", code="cancelled")
+    if isinstance(e, BudgetExceeded):
+        return APIError(400, f"{e} (the server's per-request limit)", code="budget_exceeded")
+    if isinstance(e, ModelError):
+        return APIError(503, f"model error: {e}", code="model_error")
+    if isinstance(e, (InputError, ReasonlabError)):
+        return APIError(400, str(e), code="invalid_request")
+    log.exception("run failed", exc_info=e)
+    return APIError(500, f"internal error ({type(e).__name__})", code="internal_error")
+
+
+def answer_text(result: Result) -> str:
+    """The message content: the answer, or the reasoning when no answer was found."""
+    if result.answer is not None:
+        return str(result.answer)
+    return result.reasoning or ""
+
+
+def usage_of(result: Result) -> dict[str, int]:
+    u = result.usage
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+            "total_tokens": u.total_tokens}
+
+
+def summary_of(service: ReasoningService, req: RunRequest, result: Result, include_trace: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"trace_id": req.id, "trace_url": f"/v1/traces/{req.id}", "strategy": result.strategy,
+                           "status": result.status, "answer": result.answer, "strict_answer": result.strict_answer,
+                           "note": result.note}
+    if include_trace:
+        out["trace"] = service.traces.get(req.id) or service.trace_of(req, result)
+    return out
+
+
+def completion_body(service: ReasoningService, req: RunRequest, result: Result, include_trace: bool) -> dict[str, Any]:
+    return {
+        "id": req.id, "object": "chat.completion", "created": req.created, "model": req.public_model,
+        "system_fingerprint": None,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_text(result)},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": usage_of(result),
+        "reasonlab": summary_of(service, req, result, include_trace),
+    }
+
+
+def start_stream(service: ReasoningService, req: RunRequest, include_trace: bool) -> SSEResponse:
+    """Queue the run (429 here if full), then stream its events and answer as chat.completion.chunk."""
+    events = EventStream()
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return json.dumps({"id": req.id, "object": "chat.completion.chunk", "created": req.created,
+                           "model": req.public_model, "system_fingerprint": None,
+                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                           **extra}, ensure_ascii=False, default=str)
+
+    def listener(event: str, payload: dict[str, Any]) -> None:
+        if event == "result":
+            return  # the final chunk carries the whole trace
+        delta: dict[str, Any] = {}
+        if event == "call":
+            tag = payload.get("label") or "call"
+            delta = {"reasoning_content": f"[{tag} #{payload.get('sample_index', 0)}] {payload.get('output', '')}\n\n"}
+        events.put(chunk(delta, reasonlab={"event": event, "data": payload}))
+
+    job = service.start(req, listener=listener, on_done=lambda _job: events.close())
+
+    async def body():
+        try:
+            yield chunk({"role": "assistant", "content": ""}, reasonlab={"event": "queued", "data": {
+                "id": req.id, "strategy": req.strategy, "model": req.model_id, "options": req.options}})
+            async for item in events:
+                yield item
+            try:
+                result = job.future.result()
+            except BaseException as e:  # noqa: BLE001 - sent as an SSE error event
+                err = run_error(e)
+                yield json.dumps(err.body())
+                return
+            yield chunk({"content": answer_text(result)})
+            yield chunk({}, "stop", usage=usage_of(result),
+                        reasonlab=summary_of(service, req, result, include_trace))
+            yield "[DONE]"
+        finally:
+            if not job.future.done():
+                service.queue.cancel(job)
+
+    return SSEResponse(body())
+
+
+def static_file(name: str) -> Response:
+    """A file of the web page (only plain names inside the package's web folder)."""
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    if "/" in name or "\\" in name or name.startswith(".") or suffix not in STATIC_TYPES:
+        raise APIError(404, f"no such file {name!r}", code="not_found")
+    try:
+        data = resources.files("reasonlab.web").joinpath(name).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise APIError(404, f"no such file {name!r}", code="not_found") from None
+    return Response(data, media_type=STATIC_TYPES[suffix], headers=PAGE_HEADERS)

@@ -1,0 +1,242 @@
+"""The serving core, without HTTP: shared models, request validation, the queue, runs and traces."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..context import Listener
+from ..errors import ReasonlabError
+from ..models import Model, load_model, parse_spec
+from ..predict import StrategyError, describe_options, get_strategy, list_strategies
+from ..predict.base import Strategy
+from ..result import Problem, Result
+from .config import ServerConfig
+from .conversation import CHAT, Chat
+from .errors import APIError
+from .gate import GatedModel, ModelGate
+from .scheduler import FairQueue, Job, QueueFull
+from .traces import TraceStore
+
+# Request options are untrusted input. Caps bound the work (and sandbox time) one request may ask
+# for; options that would run code unisolated are refused, and so are values naming server files.
+OPTION_CAPS: dict[str, float] = {"samples": 32, "prompts": 8, "verifier_samples": 8, "shots": 16, "rounds": 20,
+                                 "timeout_s": 10.0, "memory_mb": 1024, "workers": 4, "concurrency": 4,
+                                 "max_steps": 64, "max_nodes": 16, "max_subquestions": 12, "round_size": 32}
+_PATHLIKE = re.compile(r"[/\\]|^[~.]|[A-Za-z0-9_-]\.[A-Za-z]{1,6}$")
+
+
+def model_id(spec: str) -> str:
+    """Short public name of a model spec: embedded name, file stem, or the remote model name."""
+    name, eq, rest = spec.partition("=")
+    if eq and name and ":" not in name:
+        return name
+    ms = parse_spec(spec)
+    if ms.embedded:
+        return ms.embedded
+    if ms.backend in ("llama", "scripted"):
+        return Path(ms.target).stem
+    return ms.target
+
+
+@dataclass
+class RunRequest:
+    """One validated request: which model, which strategy with which options, and the problem."""
+
+    model_id: str
+    strategy: str
+    options: dict[str, Any]
+    problem: Problem
+    client: str
+    seed: int = 0
+    public_model: str = ""  # the model name to echo back
+    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+class ReasoningService:
+    """Loads each configured model once and runs strategies on it through the fair queue."""
+
+    def __init__(self, config: ServerConfig, models: dict[str, Model] | None = None) -> None:
+        self.config = config
+        self.models: dict[str, Model] = {}
+        self.aliases: dict[str, str] = {}
+        if models is not None:
+            self.models = dict(models)
+        else:
+            for spec in config.models:
+                mid = model_id(spec)
+                if mid in self.models:
+                    raise ReasonlabError(f"two --model options have the same name {mid!r}: name one NAME=SPEC")
+                real = spec.partition("=")[2] if "=" in spec.split(":")[0] else spec
+                self.models[mid] = load_model(real)
+                self.aliases[real] = mid
+        self.gates = {mid: ModelGate(m, merge_identical=config.merge_identical) for mid, m in self.models.items()}
+        self.queue = FairQueue(config.queue_size, config.workers)
+        self.traces = TraceStore(config.trace_limit)
+        self.cache = None
+        if config.cache:
+            from ..cache import Cache
+
+            self.cache = Cache()
+        self.started = time.time()
+        self._strategies = list_strategies()
+
+    # -- catalogue ------------------------------------------------------------------------
+    def strategy_names(self) -> list[str]:
+        return [CHAT, *self._strategies]
+
+    def strategies(self) -> dict[str, dict[str, Any]]:
+        table = {CHAT: {"description": Chat.description, "options": describe_options(Chat.Options)}}
+        for name, cls in self._strategies.items():
+            table[name] = {"description": cls.description, "options": describe_options(cls.Options)}
+        return json.loads(json.dumps(table, default=str))
+
+    def model_list(self) -> list[dict[str, Any]]:
+        out = []
+        for mid in self.models:
+            base = {"object": "model", "created": int(self.started), "owned_by": "reasonlab"}
+            out.append({"id": mid, **base, "reasonlab": {"model": mid, "strategy": self.config.default_strategy,
+                                                         "base": True}})
+            for s in self.strategy_names():
+                out.append({"id": f"{s}/{mid}", **base, "reasonlab": {"model": mid, "strategy": s, "base": False}})
+        return out
+
+    # -- validation -----------------------------------------------------------------------
+    def _model(self, name: str) -> str | None:
+        if name in self.models:
+            return name
+        return self.aliases.get(name)
+
+    def resolve(self, name: Any, strategy_field: Any = None) -> tuple[str, str]:
+        """(strategy, model id) from 'MODEL' or 'STRATEGY/MODEL' and an optional explicit strategy."""
+        if not isinstance(name, str) or not name.strip():
+            if len(self.models) == 1:
+                name = next(iter(self.models))
+            else:
+                raise APIError(400, "'model' is required", param="model", code="missing_model")
+        strategy: str | None = None
+        mid = self._model(name)
+        if mid is None:
+            prefix, slash, rest = name.partition("/")
+            if slash and (prefix in self.strategy_names()):
+                strategy, mid = prefix, self._model(rest)
+                if mid is None:
+                    raise self._no_model(rest)
+            elif slash and self._model(rest) is not None:
+                raise self._no_strategy(prefix, "model")
+            else:
+                raise self._no_model(name)
+        if strategy_field is not None:
+            if not isinstance(strategy_field, str) or strategy_field not in self.strategy_names():
+                raise self._no_strategy(strategy_field, "reasonlab.strategy")
+            strategy = strategy_field
+        return strategy or self.config.default_strategy, mid
+
+    def _no_model(self, name: str) -> APIError:
+        return APIError(404, f"model {name!r} not found (models: {', '.join(self.models)}; "
+                             f"or STRATEGY/MODEL)", param="model", code="model_not_found")
+
+    def _no_strategy(self, name: Any, param: str) -> APIError:
+        return APIError(400, f"unknown strategy {name!r} (strategies: {', '.join(self.strategy_names())})",
+                        param=param, code="unknown_strategy")
+
+    def check_tokens(self, options: dict[str, Any], param_prefix: str = "") -> None:
+        limit = self.config.max_tokens_limit
+        for k, v in options.items():
+            if "tokens" in k and isinstance(v, (int, float)) and not isinstance(v, bool):
+                if v > limit:
+                    raise APIError(400, f"{param_prefix}{k}={v} exceeds the server limit of {limit} tokens",
+                                   param=f"{param_prefix}{k}", code="max_tokens_exceeded")
+                if v < 1:
+                    raise APIError(400, f"{param_prefix}{k} must be at least 1", param=f"{param_prefix}{k}")
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Refuse options a remote client must not set: unisolated execution, file paths, huge budgets."""
+        self.check_tokens(options, "reasonlab.options.")
+        for k, v in options.items():
+            param = f"reasonlab.options.{k}"
+            if "unsafe" in k:
+                raise APIError(400, f"option {k} cannot be set through the server: model-written code only "
+                                    "ever runs in the sandbox", param=param, code="forbidden_option")
+            if isinstance(v, str) and _PATHLIKE.search(v):
+                raise APIError(400, f"option {k}={v!r} looks like a file path; the server only accepts "
+                                    "built-in names for it", param=param, code="forbidden_option")
+            cap = OPTION_CAPS.get(k)
+            num = v
+            if isinstance(v, str):
+                try:
+                    num = float(v)
+                except ValueError:
+                    num = None
+            if cap is not None and isinstance(num, (int, float)) and not isinstance(num, bool) and num > cap:
+                raise APIError(400, f"option {k}={v} exceeds the server limit of {cap:g}", param=param,
+                               code="option_limit")
+
+    def build_strategy(self, name: str, options: dict[str, Any]) -> Strategy:
+        try:
+            if name == CHAT:
+                return Chat(**options)
+            return get_strategy(name, **options)
+        except StrategyError as e:
+            raise APIError(400, str(e), param="reasonlab.options", code="invalid_option") from None
+        except (TypeError, ValueError) as e:
+            raise APIError(400, f"strategy {name!r}: bad options ({e})", param="reasonlab.options",
+                           code="invalid_option") from None
+
+    def options_for(self, strategy: str, given: dict[str, Any]) -> dict[str, Any]:
+        """Keep only the options the strategy has (for top-level OpenAI params like temperature)."""
+        cls = Chat if strategy == CHAT else self._strategies[strategy]
+        names = {o["name"] for o in describe_options(cls.Options)}
+        return {k: v for k, v in given.items() if k in names}
+
+    # -- running ----------------------------------------------------------------------------
+    def start(self, req: RunRequest, listener: Listener | None = None,
+              on_done: Callable[[Job], None] | None = None) -> Job:
+        """Validate the strategy options, then queue the run. Raises APIError (400, 429)."""
+        strat = self.build_strategy(req.strategy, req.options)
+        cancel = threading.Event()
+
+        def work() -> Result:
+            return self._execute(req, strat, cancel, listener)
+
+        try:
+            job = self.queue.submit(req.id, req.client, work, cancel)
+        except QueueFull as e:
+            raise APIError(429, f"the server is busy ({self.queue.capacity} requests queued); "
+                                f"retry after {e.retry_after}s", code="queue_full",
+                           headers={"Retry-After": str(e.retry_after)}) from None
+        if on_done is not None:
+            job.future.add_done_callback(lambda _f: on_done(job))
+        return job
+
+    def _execute(self, req: RunRequest, strat: Strategy, cancel: threading.Event,
+                 listener: Listener | None) -> Result:
+        from ..runner import run
+
+        model = GatedModel(self.gates[req.model_id], req.client, cancel)
+        result = run(req.problem, strat, model, cache=self.cache or False, seed=req.seed,
+                     max_calls=self.config.max_calls, listeners=[listener] if listener else None,
+                     cancel=cancel)
+        self.traces.put(req.id, self.trace_of(req, result))
+        return result
+
+    def trace_of(self, req: RunRequest, result: Result) -> dict[str, Any]:
+        return {"id": req.id, "created": req.created, "model": req.public_model or req.model_id,
+                **result.to_dict()}
+
+    def stats(self) -> dict[str, Any]:
+        return {"uptime_s": round(time.time() - self.started, 1), "queue": self.queue.snapshot(),
+                "models": {mid: g.snapshot() for mid, g in self.gates.items()}, "traces": len(self.traces)}
+
+    def close(self) -> None:
+        self.queue.close()
+        for m in self.models.values():
+            m.close()

@@ -1,0 +1,230 @@
+"""PAL / PoT with a scripted model: code extraction, the sandboxed run, self-repair, voting."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasonlab.context import BudgetExceeded
+from reasonlab.models.scripted import ScriptedModel
+from reasonlab.predict.pal import Entry, build_program, extract_code, find_entry, read_output
+from reasonlab.runner import run
+from reasonlab.sandbox import detect
+
+needs_sandbox = pytest.mark.skipif(detect().backend == "none", reason="no sandbox on this machine")
+
+Q = "A farmer has 17 sheep and buys 3 pens of 4 sheep each. How many sheep does he have?"
+GOOD = "```python\ndef solution():\n    sheep = 17 + 3 * 4\n    return sheep\n```"
+
+
+# -- reading code from replies (no sandbox needed) ---------------------------------------------
+def test_extract_fenced_block_among_prose():
+    reply = "Here is my solution:\n```python\ndef solution():\n    return 2 + 2\n```\nThis returns 4."
+    assert extract_code(reply) == "def solution():\n    return 2 + 2"
+
+
+def test_extract_prefers_block_with_solution():
+    reply = "```\nprint('warm up')\n```\nNow:\n```py\nx = 1\ndef solution():\n    return x + 1\n```"
+    assert "def solution" in extract_code(reply)
+
+
+def test_extract_unfenced_code_in_prose():
+    reply = ("Sure! We can compute it like this:\n\ndef total_apples():\n    a = 5\n    return a * 3\n\n"
+             "print(total_apples())\nThe function returns 15 apples.")
+    code = extract_code(reply)
+    assert code.startswith("def total_apples") and "print(total_apples())" in code
+    assert "The function returns" not in code
+
+
+def test_extract_nothing_from_pure_prose():
+    assert extract_code("I think the answer is 12 because three times four is twelve.") is None
+
+
+def test_extract_truncated_fence_still_parses():
+    reply = "```python\ndef solution():\n    return 7 * 6\n"
+    assert extract_code(reply) == "def solution():\n    return 7 * 6"
+
+
+def test_entry_renamed_function():
+    e = find_entry("def compute():\n    return 3\n")
+    assert e == Entry("function", "compute", renamed=True)
+
+
+def test_entry_skips_functions_with_required_args():
+    code = "def helper(x):\n    return x * 2\n\ndef get_total():\n    return helper(4)\n"
+    assert find_entry(code).name == "get_total"
+
+
+def test_entry_variable_and_stdout():
+    assert find_entry("x = 2\nanswer = x * 3\n", prefer="variable") == Entry("variable", "answer")
+    assert find_entry("print(2 + 3)\n").kind == "stdout"
+
+
+def test_harness_and_output_reading():
+    prog = build_program("def solution():\n    return 1.5 * 2", Entry("function", "solution"), "@@m@@")
+    assert "solution()" in prog and "@@m@@" in prog
+    answer, printed = read_output("hello\n@@m@@3\n", Entry("function", "solution"), "@@m@@")
+    assert answer == "3" and printed == "hello"
+    assert read_output("@@m@@None\n", Entry("function", "solution"), "@@m@@")[0] is None
+    assert read_output("step 1\nTotal: 42\n", Entry("stdout"), "@@m@@")[0] == "Total: 42"
+
+
+# -- the whole flow through the sandbox ----------------------------------------------------------
+@needs_sandbox
+@pytest.mark.sandbox
+def test_pal_runs_program_in_sandbox():
+    m = ScriptedModel(replies=[GOOD])
+    r = run(Q, "pal", m, cache=False)
+    assert r.answer == "29" and r.status == "ok"
+    assert r.details["program"].startswith("def solution")
+    assert len(r.details["rounds"]) == 1 and r.details["rounds"][0]["exit_code"] == 0
+    first = m.received[0]
+    assert first[0]["role"] == "system" and "solution()" in first[0]["content"]
+    assert sum(1 for msg in first if msg["role"] == "assistant") == 3  # three worked programs by default
+    assert first[-1]["content"] == Q
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_pal_float_result_is_normalised():
+    m = ScriptedModel(replies=["```python\ndef solution():\n    return 150 / 2.5 * 4\n```"])
+    assert run(Q, "pal", m, cache=False).answer == "240"
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_pal_renamed_function_in_prose():
+    reply = "To solve this:\n\ndef count_sheep():\n    return 17 + 12\n\nThis gives the total."
+    r = run(Q, "pal", ScriptedModel(replies=[reply]), cache=False)
+    assert r.answer == "29"
+    assert r.details["entry"] == "count_sheep()"
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_repair_loop_feeds_error_back():
+    broken = "```python\ndef solution():\n    sheep = 17 + 3 * pens\n    return sheep\n```"
+    m = ScriptedModel(replies=[broken, GOOD])
+    r = run(Q, "pal", m, cache=False)
+    assert r.answer == "29"
+    rounds = r.details["rounds"]
+    assert len(rounds) == 2 and "NameError" in rounds[0]["error"] and rounds[1]["error"] is None
+    repair_prompt = m.received[1]
+    assert repair_prompt[-2] == {"role": "assistant", "content": broken}
+    assert "NameError" in repair_prompt[-1]["content"] and "pens" in repair_prompt[-1]["content"]
+    assert "boot.py" not in repair_prompt[-1]["content"]
+    assert "@@answer" not in repair_prompt[-1]["content"] and "__rl_" not in repair_prompt[-1]["content"]
+    assert 'line 2, in solution' in repair_prompt[-1]["content"]
+    assert [c.label for c in r.calls] == ["program", "repair 1"]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_repair_after_timeout_and_none():
+    loop = "```python\ndef solution():\n    while True:\n        pass\n```"
+    returns_none = "```python\ndef solution():\n    x = 29\n```"
+    m = ScriptedModel(replies=[loop, returns_none, GOOD])
+    r = run(Q, "pal", m, cache=False, timeout_s=1.0, rounds=2)
+    rounds = r.details["rounds"]
+    assert rounds[0]["limit"] in ("cpu_time", "wall_time")
+    assert "returned None" in rounds[1]["error"]
+    assert r.answer == "29"
+    assert "limit" in m.received[1][-1]["content"]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_repair_rounds_are_bounded():
+    bad = "```python\ndef solution():\n    return undefined_name\n```"
+    m = ScriptedModel(default=bad)
+    r = run(Q, "pal", m, cache=False, rounds=1)
+    assert r.status == "no_answer" and r.answer is None
+    assert len(r.details["rounds"]) == 2 and len(r.calls) == 2
+    assert "NameError" in r.note
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_no_code_reply_asks_for_a_program():
+    m = ScriptedModel(replies=["The answer is probably 29.", GOOD])
+    r = run(Q, "pal", m, cache=False)
+    assert r.answer == "29"
+    assert "no Python program" in m.received[1][-1]["content"]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_zero_rounds_means_no_repair():
+    m = ScriptedModel(replies=["```python\ndef solution():\n    return 1/0\n```", GOOD])
+    r = run(Q, "pal", m, cache=False, rounds=0)
+    assert r.answer is None and len(r.calls) == 1
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_samples_are_one_batched_request_and_voted():
+    replies = {0: "```python\ndef solution():\n    return 29\n```",
+               1: "```python\ndef solution():\n    return 20 + 9.0\n```",
+               2: "```python\ndef solution():\n    return 31\n```"}
+    batches = []
+
+    def fn(messages, params, index):
+        return replies[index]
+
+    m = ScriptedModel(fn=fn)
+    orig = m.generate
+
+    def spy(messages, params, n=1, sample_offset=0, tools=None):
+        batches.append(n)
+        return orig(messages, params, n, sample_offset, tools)
+
+    m.generate = spy
+    r = run(Q, "pal", m, cache=False, samples=3)
+    assert batches == [3]
+    assert r.answer == "29" and r.details["votes"] == {"29": 2, "31": 1}
+    assert len(r.details["samples"]) == 3
+    assert r.calls[0].params["temperature"] > 0
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_pot_reads_answer_variable():
+    m = ScriptedModel(replies=["```python\nsheep = 17\nsheep += 3 * 4\nanswer = sheep\nprint('done')\n```"])
+    r = run(Q, "pot", m, cache=False)
+    assert r.answer == "29" and r.details["entry"] == "answer"
+    assert "answer" in m.received[0][0]["content"]
+    assert "answer = " in m.received[0][2]["content"] and "def solution" not in m.received[0][2]["content"]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_pot_falls_back_to_printed_value():
+    r = run(Q, "pot", ScriptedModel(replies=["```python\nprint(17 + 3 * 4)\n```"]), cache=False)
+    assert r.answer == "29" and r.details["entry"] == "stdout"
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_hostile_program_is_contained_and_repaired():
+    evil = "```python\ndef solution():\n    return open('/etc/passwd').read()\n```"
+    m = ScriptedModel(replies=[evil, GOOD])
+    r = run(Q, "pal", m, cache=False)
+    assert "root:" not in str(r.details)
+    assert r.answer == "29"
+
+
+def test_call_budget_stops_repair(monkeypatch):
+    import reasonlab.predict.pal as pal
+    from reasonlab.sandbox import SandboxResult
+
+    monkeypatch.setattr(pal, "run_code", lambda code, limits, unsafe=False: SandboxResult(
+        stdout="", stderr="Traceback...\nValueError: boom", exit_code=1))
+    m = ScriptedModel(default="```python\ndef solution():\n    raise ValueError('boom')\n```")
+    with pytest.raises(BudgetExceeded):
+        run(Q, "pal", m, cache=False, max_calls=2, rounds=5)
+
+
+def test_dry_run_shows_program_prompt():
+    from reasonlab.runner import preview
+
+    call = preview(Q, "pal", shots=1)
+    assert call.label == "program" and len(call.messages) == 4

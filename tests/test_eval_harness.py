@@ -1,0 +1,231 @@
+"""The harness with scripted models: scoring, aggregation, errors and retries, options, reports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reasonlab.cli import cli
+from reasonlab.errors import InputError
+from reasonlab.eval.harness import EvalConfig, Harness, setting_name
+from reasonlab.eval.report import load, write_report
+from reasonlab.eval.store import Store
+from reasonlab.models.base import ModelError, ModelInfo
+from reasonlab.models.scripted import ScriptedModel
+
+QUESTIONS = [
+    {"id": "a", "question": "What is 2 + 3?", "answer": "5"},
+    {"id": "b", "question": "What is 10 - 4?", "answer": "6"},
+    {"id": "c", "question": "What is 7 * 3?", "answer": "21"},
+    {"id": "d", "question": "What is 9 + 9? boom", "answer": "18"},
+]
+
+
+def _data(tmp_path: Path) -> Path:
+    p = tmp_path / "arith.jsonl"
+    p.write_text("\n".join(json.dumps(q) for q in QUESTIONS) + "\n", encoding="utf-8")
+    return p
+
+
+def solver(wrong: set[str] = frozenset(), boom: bool = False):
+    """A scripted `fn`: computes 'a op b' from the question; answers wrong for listed values."""
+
+    def fn(messages, params, index):
+        text = next(m["content"] for m in messages if m["role"] == "user")
+        if boom and "boom" in text:
+            raise ModelError("server exploded")
+        m = re.search(r"(\d+) ([-+*]) (\d+)", text)
+        a, op, b = int(m.group(1)), m.group(2), int(m.group(3))
+        value = {"+": a + b, "-": a - b, "*": a * b}[op]
+        if str(value) in wrong:
+            value += 1
+        return f"The answer is {value}."
+
+    return fn
+
+
+def _cfg(tmp_path, **kw) -> EvalConfig:
+    base = dict(datasets=[f"jsonl:{_data(tmp_path)}"], strategies=["direct", "zero-shot-cot"],
+                models=["fake"], out=tmp_path / "out", smooth=False)
+    base.update(kw)
+    return EvalConfig(**base)
+
+
+def _run(cfg, model) -> Harness:
+    h = Harness(cfg, progress=False, model_factory=lambda spec: model)
+    h.run()
+    h.close()
+    return h
+
+
+def _rows(folder):
+    s = Store(folder)
+    try:
+        return list(s.rows())
+    finally:
+        s.close()
+
+
+def test_scores_every_task_and_writes_report(tmp_path):
+    model = ScriptedModel(fn=solver(wrong={"21"}))
+    cfg = _cfg(tmp_path, runs=2, concurrency=3)
+    _run(cfg, model)
+    rows = _rows(cfg.out)
+    assert len(rows) == 4 * 2 * 2  # items × strategies × runs
+    by = {(r.key.strategy, r.key.run, r.key.item_id): r for r in rows}
+    assert by[("direct", 0, "a")].metrics["flexible"] == 1.0
+    assert by[("direct", 1, "c")].metrics["flexible"] == 0.0  # answered 22
+    assert by[("zero-shot-cot", 0, "b")].metrics["strict"] == 1.0
+    assert {r.seed for r in rows if r.key.run == 1} == {1}
+    assert all(r.calls == (1 if r.key.strategy == "direct" else 2) for r in rows)
+    assert all(r.prompt_tokens > 0 and r.completion_tokens > 0 for r in rows)
+
+    report = write_report(cfg.out, plots=False).read_text()
+    assert "| direct | fake | 75.0 [" in report and "(n=" not in report.split("###")[0]
+    assert "| zero-shot-cot | fake | 75.0 [" in report and "+0.0 [" in report
+    with (cfg.out / "results.csv").open() as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 16 and {"strict", "flexible", "token_edit_distance", "prompt_tokens"} <= set(table[0])
+
+
+def test_errors_are_recorded_never_correct_and_retried(tmp_path):
+    cfg = _cfg(tmp_path, strategies=["direct"])
+    _run(cfg, ScriptedModel(fn=solver(boom=True)))
+    rows = {r.key.item_id: r for r in _rows(cfg.out)}
+    assert rows["d"].status == "error" and "server exploded" in rows["d"].error
+    assert rows["d"].metrics == {}
+    data = load(Store(cfg.out))
+    cell = next(iter(data.cells.values()))
+    assert cell.errors == 1 and cell.summary("flexible", "flexible").mean == pytest.approx(0.75)
+    report = write_report(cfg.out, plots=False).read_text()
+    assert "**1 errored**" in report and "server exploded" in report
+
+    fixed = ScriptedModel(fn=solver())
+    _run(cfg, fixed)
+    assert len(fixed.received) == 1 and "boom" in fixed.received[0][0]["content"]  # only the errored item
+    rows = {r.key.item_id: r for r in _rows(cfg.out)}
+    assert rows["d"].status == "ok" and rows["d"].attempts == 2 and rows["d"].metrics["flexible"] == 1.0
+    again = ScriptedModel(fn=solver())
+    _run(cfg, again)
+    assert again.received == []  # everything finished: nothing redone
+
+
+def test_a_new_seed_redoes_the_runs(tmp_path):
+    cfg = _cfg(tmp_path, strategies=["direct"])
+    _run(cfg, ScriptedModel(fn=solver()))
+    m = ScriptedModel(fn=solver())
+    cfg.seed = 7
+    _run(cfg, m)
+    assert len(m.received) == 4 and {r.seed for r in _rows(cfg.out)} == {7}
+
+
+def test_timeout_is_an_error(tmp_path):
+    cfg = _cfg(tmp_path, strategies=["zero-shot-cot"], limit=1, timeout=0.05)
+    _run(cfg, ScriptedModel(fn=solver(), delay_s=1.0))
+    (row,) = _rows(cfg.out)
+    assert row.status == "error" and "timeout" in row.error
+
+
+def test_shots_temperature_and_options(tmp_path):
+    cfg = _cfg(tmp_path, strategies=["direct", "few-shot-cot", "self-consistency"], shots=[0, 2],
+               options={"self-consistency.samples": "3"})
+    h = Harness(cfg, progress=False, model_factory=lambda s: ScriptedModel(fn=solver()))
+    tasks = h.prepare()
+    h.close()
+    strat = {(t.key.strategy, t.key.setting): t.strategy for t in tasks}
+    fs = strat[("few-shot-cot", setting_name("open", 2, None))]
+    assert fs.options.shots == 2 and fs.options.temperature == 0.01
+    assert strat[("few-shot-cot", setting_name("open", 0, None))].options.shots == 0
+    d = strat[("direct", setting_name("open", 2, None))]
+    assert not hasattr(d.options, "shots") and d.options.temperature == 0.01
+    sc = strat[("self-consistency", setting_name("open", 2, None))]
+    assert sc.options.temperature == 0.7 and sc.options.samples == 3  # sampling keeps its temperature
+    cfg2 = _cfg(tmp_path, strategies=["direct", "self-consistency"], temperature=0.3)
+    h = Harness(cfg2, progress=False, model_factory=lambda s: ScriptedModel(fn=solver()))
+    assert {t.strategy.options.temperature for t in h.prepare()} == {0.3}
+    h.close()
+    with pytest.raises(InputError, match="no chosen strategy has an option 'bogus'"):
+        h = Harness(_cfg(tmp_path, options={"bogus": "1"}), progress=False,
+                    model_factory=lambda s: ScriptedModel(fn=solver()))
+        h.prepare()
+
+
+MC = [{"id": "f", "question": "Which is a fish?", "choices": ["cat", "salmon", "owl"], "answer": "salmon"}]
+
+
+def test_multiple_choice_formats_and_smooth_metrics(tmp_path):
+    p = tmp_path / "mc.jsonl"
+    p.write_text(json.dumps(MC[0]) + "\n", encoding="utf-8")
+
+    def fn(messages, params, index):
+        text = messages[-1]["content"]
+        return "The answer is (B)." if "(B)" in text else "The answer is salmon."
+
+    def lp(messages, continuation):
+        return {"salmon": [-0.5, -0.5], "B": [-0.2]}.get(continuation, [-3.0])
+
+    model = ScriptedModel(fn=fn, logprobs=lp)
+    cfg = EvalConfig(datasets=[f"jsonl:{p}"], strategies=["direct"], models=["fake"], out=tmp_path / "o",
+                     prompt_formats=["closed", "closed-adversarial", "open"], shots=[0])
+    _run(cfg, model)
+    rows = {r.key.setting.split(",")[0]: r for r in _rows(cfg.out)}
+    assert rows["closed"].metrics["flexible"] == 1.0 and rows["closed"].gold == "salmon"
+    assert rows["closed-adversarial"].metrics["flexible"] == 1.0 and rows["closed-adversarial"].gold == "B"
+    assert rows["closed"].metrics["gold_logprob"] == pytest.approx(-0.5)
+    # options salmon -1.0 total vs cat/owl -3.0 each: p = e^-1 / (e^-1 + 2 e^-3)
+    import math
+    p_gold = math.exp(-1) / (math.exp(-1) + 2 * math.exp(-3))
+    assert rows["closed"].metrics["brier"] == pytest.approx((1 - p_gold) ** 2 + 2 * ((1 - p_gold) / 2) ** 2)
+    assert rows["closed"].metrics["mc_grade"] == 1.0
+    assert rows["closed-adversarial"].metrics["gold_logprob"] == pytest.approx(-0.2)
+    report = write_report(cfg.out, plots=False).read_text()
+    assert "Emergence settings side by side" in report and "`closed-adversarial, 0-shot`" in report
+
+
+class SizedModel(ScriptedModel):
+    def __init__(self, n_params: int, **kw):
+        super().__init__(**kw)
+        self.n_params = n_params
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(spec=self.spec, backend="scripted", n_params=self.n_params, supports_logprobs=True)
+
+
+def test_plots_are_written(tmp_path):
+    models = {"small": SizedModel(10**8, fn=solver(wrong={"5", "6"}), logprobs=lambda m, c: [-2.0]),
+              "big": SizedModel(10**9, fn=solver(), logprobs=lambda m, c: [-0.5])}
+    cfg = _cfg(tmp_path, models=["small", "big"], smooth=True)
+    h = Harness(cfg, progress=False, model_factory=lambda spec: models[spec])
+    h.run()
+    h.close()
+    report = write_report(cfg.out).read_text()
+    pngs = sorted(p.name for p in cfg.out.glob("*.png"))
+    assert len(pngs) == 2 and any("accuracy_vs_tokens" in n for n in pngs) and any("metric_vs_size" in n for n in pngs)
+    for n in pngs:
+        assert (cfg.out / n).read_bytes()[:4] == b"\x89PNG" and f"]({n})" in report
+    assert "| big | scripted | 1B |" in report
+
+
+def test_cli_eval_and_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("REASONLAB_CACHE", str(tmp_path / "cache.sqlite"))
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps({"default": "The answer is 5."}), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["eval", "-d", f"jsonl:{_data(tmp_path)}", "-s", "direct", "-m", f"scripted:{model}",
+            "--out", str(out), "--no-progress", "--no-plots"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert "4 tasks run now (0 errored)" in r.output
+    assert (out / "report.md").is_file() and (out / "results.csv").is_file()
+    r = CliRunner().invoke(cli, args)
+    assert "0 tasks run now" in r.output
+    (out / "report.md").unlink()
+    r = CliRunner().invoke(cli, ["report", str(out), "--no-plots"])
+    assert r.exit_code == 0 and (out / "report.md").is_file()
+    r = CliRunner().invoke(cli, ["report", str(tmp_path / "nothing")])
+    assert r.exit_code != 0 and "no results.sqlite" in str(r.exception)

@@ -1,0 +1,241 @@
+"""The web page in a real headless Chromium (Debian `chromium`, driven by Playwright; no downloads)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from reasonlab.context import RunContext
+from reasonlab.predict.base import REGISTRY, Options, Strategy, register
+from reasonlab.result import Prediction, Problem
+from reasonlab.server import ServerConfig
+from reasonlab.server.app import create_app
+from reasonlab.server.testing import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+CHROMIUM = os.environ.get("REASONLAB_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/install-system-deps.sh (Debian package 'chromium')")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is in the dev extra")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _collect_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # nothing may be fetched from anywhere but this server
+    page.on("request", lambda r: errors.append(f"external request {r.url}")
+            if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    return errors
+
+
+@pytest.mark.embedded
+def test_question_with_embedded_model(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("REASONLAB_CACHE", str(tmp_path / "cache.sqlite"))
+    app = create_app(ServerConfig(models=["smollm2"], default_strategy="zero-shot-cot"))
+    with LiveServer(app) as srv:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = _collect_errors(page)
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#strategy option[value='zero-shot-cot']", state="attached")
+        page.select_option("#strategy", "zero-shot-cot")
+        page.click("#toggle-options")
+        page.fill("#opt-max_tokens", "48")
+        page.fill("#input", "A pen costs 3 dollars. How much do 4 pens cost?")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)", timeout=120_000)
+        answer = page.inner_text(".turn.assistant .answer")
+        assert answer.strip() and not answer.startswith("error")
+        assert page.locator(".turn.assistant .call").count() >= 2  # reasoning + extraction, both traced
+        page.click(".turn.assistant details.reasoning > summary")  # open the trace again
+        assert "zero-shot-cot" in page.inner_text(".turn.assistant .meta")
+        page.screenshot(path=str(ARTIFACTS / "web_embedded.png"), full_page=True)
+
+        # the conversation survives a reload (sessionStorage), with its trace
+        page.reload()
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+        assert page.locator(".turn.user").count() == 1
+        assert page.locator(".turn.assistant .call").count() >= 2
+        stored = json.loads(page.evaluate("sessionStorage.getItem('reasonlab.conversations')"))
+        assert stored[0]["messages"][1]["role"] == "assistant"
+
+        # a phone-sized screen: sidebar hidden behind a button, everything still usable
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                 has_touch=True)
+        phone.goto(srv.url + "/")
+        phone.wait_for_selector("#strategy option[value='zero-shot-cot']", state="attached")
+        assert not phone.is_visible("#new-chat") or phone.evaluate(
+            "document.querySelector('#sidebar').getBoundingClientRect().right <= 0")
+        phone.screenshot(path=str(ARTIFACTS / "web_phone.png"), full_page=False)
+        phone.click("#toggle-sidebar")
+        phone.wait_for_timeout(300)
+        assert phone.evaluate("document.querySelector('#sidebar').getBoundingClientRect().left >= 0")
+        assert not errors, errors
+
+
+# -- every kind of strategy event, from a scripted strategy -----------------------------------------
+@register
+class _Showcase(Strategy):
+    """Emits the events other strategies emit (votes, graph nodes, programs, plan rounds) plus an unknown one."""
+
+    name = "test-web-showcase"
+    description = "test only: emits every kind of event"
+    Options = Options
+
+    def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
+        graph = {"nodes": [{"id": "a", "title": "How many pens?", "status": "pending"},
+                           {"id": "b", "title": "Price of one pen?", "status": "pending"},
+                           {"id": "total", "title": "Total cost", "status": "pending"}],
+                 "edges": [{"from": "a", "to": "total"}, {"from": "b", "to": "total"}]}
+        ctx.emit("graph", graph)
+        texts = [c.text for c in ctx.generate([{"role": "user", "content": problem.text}], n=3, label="sample",
+                                              temperature=0.7)]
+        ctx.emit("vote", {"counts": {"12": 2, "7": 1}, "winner": "12", "drawn": 3, "of": 3})
+        for node, answer in (("a", 4), ("b", 3), ("total", 12)):
+            ctx.emit("node", {"id": node, "status": "running"})
+            ctx.emit("node", {"id": node, "status": "done", "answer": answer})
+        ctx.emit("program", {"attempt": 1, "code": "print(4 * 3)", "stdout": "12\n", "ok": True})
+        ctx.emit("plan_round", {"round": 1, "valid": False, "output": "(pick-up a)",
+                                "critique": "step 1: precondition clear(a) unmet", "prompt_tokens": 10,
+                                "completion_tokens": 5})
+        ctx.emit("plan_round", {"round": 2, "valid": True, "output": "(unstack b a)\n(pick-up a)",
+                                "critique": None, "prompt_tokens": 12, "completion_tokens": 6})
+        ctx.emit("mystery_event", {"something": "new", "score": 0.5})
+        final = dict(graph, nodes=[dict(n, status="done") for n in graph["nodes"]])
+        return Prediction(answer="12", strict="12", reasoning=texts[0],
+                          details={"votes": {"12": 2, "7": 1}, "winner": "12", "graph": final,
+                                   "extra_table": [{"k": "x", "v": 1}, {"k": "y", "v": 2}]})
+
+
+@pytest.fixture(scope="module")
+def showcase_server(tmp_path_factory):
+    path = tmp_path_factory.mktemp("web") / "demo.json"
+    path.write_text(json.dumps({"default": "The total is 12."}), encoding="utf-8")
+    app = create_app(ServerConfig(models=[f"scripted:{path}"], default_strategy="direct"))
+    with LiveServer(app) as srv:
+        yield srv
+    REGISTRY.pop(_Showcase.name, None)
+
+
+def test_page_renders_votes_graph_programs_plans(browser, showcase_server):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors = _collect_errors(page)
+    page.goto(showcase_server.url + "/")
+    page.wait_for_selector(f"#strategy option[value='{_Showcase.name}']", state="attached")
+    page.select_option("#strategy", _Showcase.name)
+    page.fill("#input", "4 pens at 3 dollars each: total?")
+    page.click("#send")
+    page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+    assert page.inner_text(".turn.assistant .answer") == "12"
+    page.click(".turn.assistant details.reasoning > summary")
+    assert page.locator(".turn.assistant .call").count() == 3
+    assert page.inner_text(".votes tr.winner td >> nth=0") == "12"
+    assert page.locator(".graph svg g.node").count() == 3
+    assert page.locator(".graph svg g.node.done").count() == 3
+    assert page.locator(".graph svg path.edge").count() == 2
+    assert "print(4 * 3)" in page.inner_text(".programs")
+    assert "precondition clear(a) unmet" in page.inner_text(".plans .critique")
+    assert page.locator(".plans .badge.valid").count() == 1
+    assert "mystery_event" in page.inner_text(".events") and "new" in page.inner_text(".events")
+    assert "extra_table" in page.inner_text(".details")
+    page.screenshot(path=str(ARTIFACTS / "web_events.png"), full_page=True)
+    page.locator(".plans").screenshot(path=str(ARTIFACTS / "web_events_plans.png"))
+    page.set_viewport_size({"width": 390, "height": 844})  # the same conversation on a phone
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    page.screenshot(path=str(ARTIFACTS / "web_events_phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 1000})
+
+    # model text is never interpreted as HTML
+    page.fill("#input", "<img src=x onerror=alert(1)>")
+    page.click("#send")
+    page.locator(".turn.assistant .answer:not(.pending)").nth(1).wait_for()
+    assert page.locator(".turn.user .bubble img").count() == 0
+    assert not errors, errors
+
+
+def test_stop_button_cancels_the_run_on_the_server(browser, tmp_path):
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps({"default": "The answer is 4.", "delay_s": 1.5}), encoding="utf-8")
+    app = create_app(ServerConfig(models=[f"scripted:{path}"], default_strategy="zero-shot-cot"))
+    service = app.state.service
+    with LiveServer(app) as srv:
+        page = browser.new_page()
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#strategy option[value='zero-shot-cot']", state="attached")
+        page.fill("#input", "What is 2 + 2?")
+        page.click("#send")
+        page.wait_for_selector(".turn.assistant .call.running")  # call_start arrived live
+        page.click("#stop")
+        page.wait_for_selector(".turn.assistant .answer.error")
+        assert "stopped" in page.inner_text(".turn.assistant .answer")
+        assert page.input_value("#input") == "What is 2 + 2?"  # the question is back in the box
+        deadline = time.monotonic() + 10
+        while service.queue.snapshot()["cancelled"] < 1:
+            assert time.monotonic() < deadline, service.stats()
+            time.sleep(0.05)
+        time.sleep(2)
+        assert len(service.models["slow"].received) == 1  # the extraction call never ran
+
+
+GRAPH_SCRIPT = {
+    "by_prompt": {"Answer this sub-question": "The answer is 4.",
+                  "5 pens cost": ["So it is 10. The answer is 10.", "The answer is 10.",
+                                  "I think 11. The answer is 11."]},
+    "default": json.dumps({"nodes": [
+        {"id": "pens", "ask": "How many pens are bought?"},
+        {"id": "price", "ask": "What does one pen cost?"},
+        {"id": "total", "ask": "What is the total cost?", "after": ["pens", "price"]}]}),
+}
+
+
+def test_page_with_real_graph_and_self_consistency_strategies(browser, tmp_path):
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps(GRAPH_SCRIPT), encoding="utf-8")
+    app = create_app(ServerConfig(models=[f"scripted:{path}"], default_strategy="graph"))
+    with LiveServer(app) as srv:
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        errors = _collect_errors(page)
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#strategy option[value='graph']", state="attached")
+        page.select_option("#strategy", "graph")
+        page.fill("#input", "A pen costs 3 dollars. How much do 4 pens cost?")
+        page.click("#send")
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+        page.click(".turn.assistant details.reasoning > summary")
+        assert page.locator(".graph svg g.node.done").count() == 3
+        assert page.locator(".graph svg path.edge").count() == 2
+        assert "What is the total cost?" in page.inner_html(".graph svg")
+        page.locator(".turn.assistant").screenshot(path=str(ARTIFACTS / "web_graph_strategy.png"))
+
+        page.select_option("#strategy", "self-consistency")
+        page.click("#toggle-options")
+        page.fill("#opt-samples", "3")
+        page.fill("#input", "What do 5 pens cost at 2 dollars each?")
+        page.click("#send")
+        page.locator(".turn.assistant .answer:not(.pending)").nth(1).wait_for()
+        second = page.locator(".turn.assistant").nth(1)
+        second.locator("details.reasoning > summary").click()
+        assert second.locator(".votes tr.winner td").first.inner_text() == "10"
+        assert second.locator(".answer").inner_text() == "10"
+        assert second.locator(".call").count() == 3
+        second.screenshot(path=str(ARTIFACTS / "web_self_consistency.png"))
+        assert not errors, errors
