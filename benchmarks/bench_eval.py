@@ -30,6 +30,7 @@ from pathlib import Path
 
 from reasonlab.eval.harness import EvalConfig, Harness
 from reasonlab.eval.report import write_report
+from reasonlab.eval.store import Store
 from reasonlab.models.scripted import ScriptedModel
 
 
@@ -136,22 +137,29 @@ def http(items: int, concurrencies: list[int], max_tokens: int, target: str, lat
             except httpx.HTTPError:
                 time.sleep(0.2)
         spec = f"openai:{'smollm2' if target == 'llama' else 'stub'}@{url}"
-        httpx.post(f"{url}/chat/completions", timeout=120, json={  # warm-up, untimed
-            "model": "x", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
+        # warm-up, untimed: the first requests after the server starts are several times slower
+        # here (measured: 6-20 s per item in the first pass, ~1.2 s afterwards), whatever the
+        # concurrency; so one untimed pass over the same items comes first (label "warm-up")
+        concurrencies = [0, *concurrencies]
         for c in concurrencies:
             out = Path(tempfile.mkdtemp(prefix="bench-eval-http-"))
             try:
-                # different items per run (seed = concurrency): no server-side prompt cache helps either run
-                cfg = EvalConfig(datasets=[f"procedural:two-step-arithmetic?n={items}&seed={c}"],
-                                 strategies=["direct"], models=[spec], out=out, concurrency=c, smooth=False,
+                # the same items for every concurrency, so the work (tokens generated) is comparable
+                cfg = EvalConfig(datasets=[f"procedural:two-step-arithmetic?n={items}&seed=1"],
+                                 strategies=["direct"], models=[spec], out=out, concurrency=max(1, c),
+                                 smooth=False,
                                  options={"max_tokens": str(max_tokens)})
                 t0 = time.perf_counter()
                 h = Harness(cfg, progress=False)
                 done = h.run()
                 h.close()
                 dt = time.perf_counter() - t0
+                store = Store(out)
+                gen = sum(r.completion_tokens for r in store.rows())
+                store.close()
                 print(f"http: {items} items × direct (max_tokens {max_tokens}) against {what}, "
-                      f"concurrency {c}: {dt:.2f} s, {items / dt:.2f} items/s, errors {done.errors}")
+                      f"concurrency {c or '1 (warm-up)'}: {dt:.2f} s, {items / dt:.2f} items/s, {gen} tokens generated, "
+                      f"errors {done.errors}")
             finally:
                 shutil.rmtree(out, ignore_errors=True)
     finally:
@@ -171,6 +179,8 @@ def main() -> None:
     h.add_argument("--concurrency", type=int, default=4)
     h.add_argument("--max-tokens", type=int, default=32)
     h.add_argument("--target", choices=["llama", "stub"], default="llama")
+    h.add_argument("--reverse", action="store_true", help="run concurrency C before 1")
+    h.add_argument("--repeat", type=int, default=2, help="alternate 1 and C this many times (noisy machines)")
     h.add_argument("--latency", type=float, default=0.2, help="stub server: seconds per request")
     st = sub.add_parser("stub-server")
     st.add_argument("--port", type=int, required=True)
@@ -183,7 +193,8 @@ def main() -> None:
     if args.what == "overhead":
         overhead(args.items, args.concurrency, args.progress)
     else:
-        http(args.items, sorted({1, args.concurrency}), args.max_tokens, args.target, args.latency)
+        order = [1, args.concurrency] if not args.reverse else [args.concurrency, 1]
+        http(args.items, order * args.repeat, args.max_tokens, args.target, args.latency)
 
 
 if __name__ == "__main__":

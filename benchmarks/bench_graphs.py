@@ -131,7 +131,9 @@ def make_problems(count: int, seed: int) -> list[tuple[str, int]]:
 
 
 def bench_embedded(model_spec: str, strategies: list[str], count: int, seed: int,
-                   log: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                   log: list[dict[str, Any]] | None = None, save: Any = None) -> dict[str, Any]:
+    """Every strategy on every problem, interleaved (problem by problem) so that a run cut short
+    still compares the strategies on the same problems."""
     from reasonlab.answers.normalize import answers_match
     from reasonlab.cache import Cache
     from reasonlab.models import load_model
@@ -143,38 +145,51 @@ def bench_embedded(model_spec: str, strategies: list[str], count: int, seed: int
     known = list_strategies()
     problems = make_problems(count, seed)
     cache = Cache(Path(tempfile.mkdtemp()) / "bench-graphs.sqlite")  # fresh: every call really runs
-    table: dict[str, Any] = {}
-    for name in strategies:
-        if name not in known:
-            table[name] = {"skipped": "strategy not registered"}
-            continue
-        right = tokens = calls = fallbacks = errors = 0
-        seconds = 0.0
-        for text, gold in problems:
+    names = [s for s in strategies if s in known]
+    tally = {s: {"right": 0, "tokens": 0, "calls": 0, "seconds": 0.0, "fallbacks": 0, "errors": 0, "n": 0}
+             for s in names}
+    table: dict[str, Any] = {s: {"skipped": "strategy not registered"} for s in strategies if s not in known}
+    for k, (text, gold) in enumerate(problems):
+        for name in names:
+            t = tally[name]
+            t["n"] += 1
             try:
                 r = run(Problem(text, kind="number"), name, model, cache=cache)
             except Exception as e:  # noqa: BLE001 - count it, keep measuring
-                errors += 1
+                t["errors"] += 1
                 print(f"    error on {text[:40]!r}: {type(e).__name__}: {e}", flush=True)
                 continue
             ok = answers_match(r.answer, str(gold), "number")
-            right += ok
+            fell = bool(r.note and "fell back" in r.note)
+            t["right"] += ok
+            t["tokens"] += r.usage.total_tokens
+            t["calls"] += r.usage.calls
+            t["seconds"] += r.usage.seconds
+            t["fallbacks"] += fell
+            print(f"  [{k + 1}/{len(problems)}] {name:<14} gold {gold}, answer {r.answer!r}{' ✓' if ok else ''}"
+                  f"{' (fell back)' if fell else ''}, {r.usage.total_tokens} tokens, {r.usage.seconds:.0f} s",
+                  flush=True)
             if log is not None:
                 g = r.details.get("graph", {})
                 log.append({"strategy": name, "question": text, "gold": gold, "answer": r.answer, "correct": ok,
                             "note": r.note, "graph_nodes": len(g.get("nodes", [])) if "fallback" not in g else 0,
                             "tokens": r.usage.total_tokens})
-            tokens += r.usage.total_tokens
-            calls += r.usage.calls
-            seconds += r.usage.seconds
-            fallbacks += bool(r.note and "fell back" in r.note)
-        n = len(problems)
-        p = right / n
-        table[name] = {"accuracy": round(p, 3), "stderr": round((p * (1 - p) / n) ** 0.5, 3), "correct": right,
-                       "n": n, "tokens_per_problem": round(tokens / n), "calls_per_problem": round(calls / n, 2),
-                       "seconds_per_problem": round(seconds / n, 2), "fallbacks": fallbacks, "errors": errors}
-        print(f"  {name:<16} {right}/{n} correct  {tokens / n:7.0f} tokens  {calls / n:4.1f} calls  "
-              f"{seconds / n:6.2f} s/problem  fallbacks {fallbacks}", flush=True)
+        for name in names:
+            t = tally[name]
+            n = t["n"] - t["errors"] or 1
+            p = t["right"] / n
+            table[name] = {"accuracy": round(p, 3), "stderr": round((p * (1 - p) / n) ** 0.5, 3),
+                           "correct": t["right"], "n": t["n"], "tokens_per_problem": round(t["tokens"] / n),
+                           "calls_per_problem": round(t["calls"] / n, 2),
+                           "seconds_per_problem": round(t["seconds"] / n, 2), "fallbacks": t["fallbacks"],
+                           "errors": t["errors"]}
+        if save is not None:
+            save(table)
+    for name in names:
+        r = table[name]
+        print(f"  {name:<16} {r['correct']}/{r['n']} correct  {r['tokens_per_problem']:7d} tokens  "
+              f"{r['calls_per_problem']:4.1f} calls  {r['seconds_per_problem']:6.1f} s/problem  "
+              f"fallbacks {r['fallbacks']}", flush=True)
     model.close()
     return {"model": model_spec, "problems": count, "seed": seed, "strategies": table}
 
@@ -189,7 +204,7 @@ def main() -> None:
     ap.add_argument("--problems", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default="smollm2")
-    ap.add_argument("--strategies", default="graph,least-to-most,zero-shot-cot")
+    ap.add_argument("--strategies", default="zero-shot-cot,graph,least-to-most")
     ap.add_argument("--skip-embedded", action="store_true")
     ap.add_argument("--skip-engine", action="store_true", help="only the embedded-model comparison")
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -217,7 +232,15 @@ def main() -> None:
         print(f"\n## {a.model}: {a.problems} generated multi-step problems (seed {a.seed}), greedy")
         try:
             per_problem: list[dict[str, Any]] = []
-            out["embedded"] = bench_embedded(a.model, a.strategies.split(","), a.problems, a.seed, per_problem)
+
+            def save(table: dict[str, Any]) -> None:  # after every problem: a cut-short run keeps its figures
+                if a.json:
+                    out["embedded"] = {"model": a.model, "partial": True, "strategies": table,
+                                       "per_problem": per_problem}
+                    a.json.write_text(json.dumps(out, indent=2))
+
+            out["embedded"] = bench_embedded(a.model, a.strategies.split(","), a.problems, a.seed, per_problem,
+                                             save)
             out["embedded"]["per_problem"] = per_problem
         except Exception as e:  # noqa: BLE001 - report and keep the engine figures
             print(f"  skipped: {type(e).__name__}: {e}")

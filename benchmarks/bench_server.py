@@ -42,6 +42,13 @@ QUESTIONS = [
 ]
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (load-independent, unlike wall time)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -94,10 +101,12 @@ def bench_latency(n: int) -> dict:
             with httpx.Client(timeout=30) as c:
                 for _ in range(20):  # warm up
                     c.post(srv.url + "/v1/chat/completions", json=body).raise_for_status()
+                cpu0 = cpu_s(srv.proc.pid)
                 for _ in range(n):
                     t0 = time.perf_counter()
                     c.post(srv.url + "/v1/chat/completions", json=body).raise_for_status()
                     over_http.append(time.perf_counter() - t0)
+                server_cpu_ms = (cpu_s(srv.proc.pid) - cpu0) * 1000 / n
                 for _ in range(max(20, n // 4)):
                     t0 = time.perf_counter()
                     with c.stream("POST", srv.url + "/v1/chat/completions", json={**body, "stream": True}) as r:
@@ -110,14 +119,17 @@ def bench_latency(n: int) -> dict:
     return {"requests": n, "direct_ms": round(med(direct), 3), "http_ms": round(med(over_http), 3),
             "added_ms": round(med(over_http) - med(direct), 3),
             "http_p90_ms": round(statistics.quantiles(over_http, n=10)[-1] * 1000, 3),
+            "server_cpu_ms_per_request": round(server_cpu_ms, 3), "load_avg_1m": round(os.getloadavg()[0], 1),
             "stream_ms": round(med(streamed), 3)}
 
 
-def bench_throughput(n_requests: int, max_tokens: int, merge: bool) -> dict:
-    args = ["--model", "smollm2", "--strategy", "chat", "--workers", "8", "--queue-size", "64"]
+def bench_throughput(n_requests: int, max_tokens: int, merge: bool, threads: int | None) -> dict:
+    args = ["--model", "smollm2", "--strategy", "chat", "--workers", "8", "--queue-size", "64",
+            *(["--threads", str(threads)] if threads else [])]
     srv = ServerProcess(*args, *([] if merge else ["--no-merge"]))
     pid = srv.proc.pid
-    out: dict = {"rss_rest_mb": round(rss_kb(pid) / 1024, 1), "max_tokens": max_tokens, "merge": merge}
+    out: dict = {"rss_rest_mb": round(rss_kb(pid) / 1024, 1), "max_tokens": max_tokens, "merge": merge,
+                 "threads": threads or "default"}
     peak = [rss_kb(pid)]
     stop = threading.Event()
 
@@ -169,6 +181,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200, help="requests for the latency measurement")
     ap.add_argument("--tput-requests", type=int, default=16, help="requests per throughput setting")
     ap.add_argument("--max-tokens", type=int, default=48, help="max_tokens of each throughput request")
+    ap.add_argument("--threads", type=int, default=None, help="--threads of the server (default: backend default)")
     ap.add_argument("--skip-embedded", action="store_true", help="latency only (no embedded model)")
     a = ap.parse_args()
     print(f"# bench_server {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
@@ -176,7 +189,8 @@ def main() -> None:
     lat = bench_latency(a.requests)
     print("latency:", json.dumps(lat))
     if not a.skip_embedded:
-        print("throughput+memory:", json.dumps(bench_throughput(a.tput_requests, a.max_tokens, merge=True)))
+        print("throughput+memory:", json.dumps(bench_throughput(a.tput_requests, a.max_tokens, merge=True,
+                                                                 threads=a.threads)))
 
 
 if __name__ == "__main__":

@@ -208,8 +208,9 @@ def main() -> None:
     if a.accuracy:
         report["accuracy"] = accuracy(a.k, a.max_tokens, len(QUESTIONS))
 
+    used = a.model if "model_info" in report else "scripted only"
     print(f"# bench_strategies — {report['date']}\n\nMachine: {report['machine']}  \n"
-          f"Model: {a.model}, k={a.k}, max_tokens={a.max_tokens}, no cache\n")
+          f"Model: {used}, k={a.k}, max_tokens={a.max_tokens}, no cache\n")
     if "timing" in report:
         t = report["timing"]
         m = t["median"]

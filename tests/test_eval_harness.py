@@ -143,7 +143,7 @@ def test_shots_temperature_and_options(tmp_path):
     assert strat[("few-shot-cot", setting_name("open", 0, None))].options.shots == 0
     d = strat[("direct", setting_name("open", 2, None))]
     assert not hasattr(d.options, "shots") and d.options.temperature == 0.01
-    sc = strat[("self-consistency", setting_name("open", 2, None))]
+    sc = strat[("self-consistency(samples=3)", setting_name("open", 2, None))]
     assert sc.options.temperature == 0.7 and sc.options.samples == 3  # sampling keeps its temperature
     cfg2 = _cfg(tmp_path, strategies=["direct", "self-consistency"], temperature=0.3)
     h = Harness(cfg2, progress=False, model_factory=lambda s: ScriptedModel(fn=solver()))

@@ -94,3 +94,22 @@ def test_show_png(tmp_path, capsys):
     png = tmp_path / "g.png"
     code, _, err = call(["graph", "show", str(EXAMPLES / "shopping_flow.yaml"), "--png", str(png)], capsys)
     assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ask_graph_strategy_json_includes_drawn_graph(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REASONLAB_CACHE", str(tmp_path / "cache.sqlite"))
+    plan = {"nodes": [{"id": "anna", "ask": "How many apples does Anna have?"},
+                      {"id": "total", "ask": "How many in all?", "after": ["anna"]}], "output": "total"}
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps({"replies": [json.dumps(plan)], "by_prompt": {
+        "sub-question: How many apples does Anna have?": "The answer is 7.",
+        "sub-question: How many in all?": "The answer is 12."}}))
+    code, out, _ = call(["ask", "Elsa has 5 apples, Anna 2 more. How many together?", "--strategy", "graph",
+                         "--model", f"scripted:{m}", "--json", "--no-cache"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    g = data["details"]["graph"]
+    assert data["answer"] == "12"
+    assert [n["id"] for n in g["nodes"]] == ["anna", "total"]
+    assert g["edges"] == [{"from": "anna", "to": "total", "label": ""}]
+    assert [n["answer"] for n in g["nodes"]] == ["7", 12] and all(n["seconds"] is not None for n in g["nodes"])

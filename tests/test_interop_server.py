@@ -41,6 +41,7 @@ def llama_server(tmp_path_factory):
         [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_path("smollm2")),
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
         stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},  # see models/llama.py: no spinning on a busy machine
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:

@@ -138,3 +138,18 @@ def test_cli_models_lists_embedded(tmp_path):
     smol = next(m for m in data["models"] if m["spec"] == "smollm2")
     assert smol["installed"] is True and smol["size"] > 50_000_000
     assert any(s["spec"].startswith("openai:") for s in data["spec_syntax"])
+
+
+def test_plain_format_without_chat_template():
+    """A model without a chat template (a base model) is prompted as Question/Answer with stops."""
+    from reasonlab.models.llama import LlamaModel
+
+    m = LlamaModel(embedded_path("smollm2"), chat_template=False, n_ctx=1024)
+    try:
+        assert m.info().chat_template is False
+        assert m.prompt_text(Q) == f"Question: {Q[0]['content']}\nAnswer:"
+        [c] = m.generate(Q, GenParams(max_tokens=24))
+        assert "Question:" not in c.text and c.completion_tokens >= 1
+        assert len(m.logprobs(Q, " 7")) == len(m.tokenize(" 7"))
+    finally:
+        m.close()

@@ -97,3 +97,28 @@ def test_report_from_records():
     assert "| 4:4 | plan-modulo | m | mystery | 75% | 50% | 25 points |" in md
     assert "round 2: 3" in md and "tokens per solved" in md
     assert "| blocksworld:4:4 | planner | fast-downward | 1/1 = 100%" in md
+
+
+def test_harness_run_and_plan_report(tmp_path):
+    import json
+
+    from reasonlab.eval.harness import EvalConfig, Harness
+    from reasonlab.planning.report import records_from_store
+
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps({"default": "pick up the red block\nstack the red block on top of the blue block"}))
+    cfg = EvalConfig(datasets=["blocksworld:3:2", "mystery-blocksworld:3:2"],
+                     strategies=["plan-autonomous", "plan-modulo"], models=[f"scripted:{model}"],
+                     out=tmp_path / "run", options={"rounds": "2"}, smooth=False)
+    h = Harness(cfg, progress=False)
+    try:
+        h.run()
+    finally:
+        h.close()
+    recs = records_from_store(tmp_path / "run")
+    assert len(recs) == 8 and {r["strategy"] for r in recs} == {"plan-autonomous", "plan-modulo"}
+    assert all(r["rounds_used"] == (2.0 if r["strategy"] == "plan-modulo" else 1.0) for r in recs
+               if not r["valid"])
+    md = render(recs)
+    assert "## Autonomous vs LLM-Modulo vs planner" in md and "mystery-blocksworld:3:2" in md
+    assert "## Rounds to success (LLM-Modulo)" in md

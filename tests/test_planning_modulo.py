@@ -28,7 +28,7 @@ def _setup(n=4, seed=0):
 
 def test_wrong_twice_then_right():
     task, vocab, problem = _setup()
-    gold = solve(task).plan
+    gold = solve(task, "pyperplan").plan
     wrong1 = "1. pick up the red block\n2. stack the red block on top of the blue block"
     wrong2 = plan_lines(gold[:-1], vocab)  # every step fine, last one missing
     model = ScriptedModel(replies=[wrong1, wrong2, plan_lines(gold, vocab) + "\n" + PLAN_END])
@@ -76,7 +76,7 @@ def test_output_with_no_plan_becomes_a_critique():
 
 def test_autonomous_is_one_attempt():
     task, vocab, problem = _setup()
-    gold = solve(task).plan
+    gold = solve(task, "pyperplan").plan
     model = ScriptedModel(replies=["pick up the red block", plan_lines(gold, vocab)])
     r = run(problem, "plan-autonomous", model, cache=False)
     assert r.details["rounds_used"] == 1 and r.answer is None and len(model.received) == 1
@@ -150,7 +150,7 @@ def test_soundness_no_invalid_plan_reported_valid():
     for k, inst in enumerate(insts):
         task = inst.task(f"s{k}")
         vocab = vocabulary(task)
-        gold = solve(task).plan
+        gold = solve(task, "pyperplan").plan
         names = bw.block_names(3)
 
         def random_plan(_messages, _params, _index, gold=gold, vocab=vocab, names=names):
@@ -201,7 +201,7 @@ def test_cli_planner_mode_json():
 def test_cli_modulo_with_scripted_model(tmp_path):
     insts = bw.generate(3, 1, seed=0)
     task = insts[0].task("bw-3-s0-0")
-    gold = plan_lines(solve(task).plan, vocabulary(task))
+    gold = plan_lines(solve(task, "pyperplan").plan, vocabulary(task))
     f = tmp_path / "m.json"
     f.write_text(json.dumps({"replies": ["pick up the red block", gold]}))
     p = rl("--blocksworld", "3", "--seed", "0", "--rounds", "3", "--model", f"scripted:{f}", "--no-cache")

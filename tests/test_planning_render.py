@@ -24,7 +24,7 @@ def test_render_parse_validate_round_trip(variant):
         task = variant_task(inst.task(f"p{i}"), variant, seed=11)
         vocab = vocabulary(task)
         assert isinstance(vocab, BlocksworldVocabulary if variant == "plain" else GenericVocabulary)
-        gold = solve(task).plan
+        gold = solve(task, "pyperplan").plan
         text = plan_lines(gold, vocab) + f"\n{PLAN_END}\n"
         parsed = parse_plan(text, vocab)
         assert parsed.actions == gold and parsed.ok and parsed.ended
@@ -98,3 +98,13 @@ def test_generic_vocabulary_describes_any_strips_domain():
     desc = vocab.domain_description()
     assert "To perform unravel object X object Y, the following facts need to be true" in desc
     assert "become false" in desc and "object a" in prompt(task, vocab)
+
+
+def test_blocksworld_recognised_by_structure_not_text():
+    from reasonlab.planning.pddl import Task
+
+    inst = bw.generate(3, 1, seed=0)[0]
+    reformatted = "; my own copy\n" + bw.DOMAIN.replace("(:action put-down", "\n\n  (:action   put-down")
+    assert isinstance(vocabulary(Task(reformatted, inst.problem_pddl("p"))), BlocksworldVocabulary)
+    changed = bw.DOMAIN.replace("(and (clear ?underob) (holding ?ob))", "(holding ?ob)")
+    assert isinstance(vocabulary(Task(changed, inst.problem_pddl("p"))), GenericVocabulary)

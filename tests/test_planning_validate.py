@@ -109,3 +109,48 @@ def test_planners_find_optimal_plans(engine):
     res = solve(task, engine)
     assert res.solved and len(res.plan) == 4 and res.optimal
     assert validate(task, res.plan).valid
+
+
+GRIPPER = """(define (domain gripper-typed)
+  (:requirements :strips :typing :equality)
+  (:types room ball gripper)
+  (:predicates (at-robby ?r - room) (at ?b - ball ?r - room) (free ?g - gripper) (carry ?o - ball ?g - gripper))
+  (:action move :parameters (?from ?to - room)
+    :precondition (and (at-robby ?from) (not (= ?from ?to)))
+    :effect (and (at-robby ?to) (not (at-robby ?from))))
+  (:action pick :parameters (?obj - ball ?room - room ?gripper - gripper)
+    :precondition (and (at ?obj ?room) (at-robby ?room) (free ?gripper))
+    :effect (and (carry ?obj ?gripper) (not (at ?obj ?room)) (not (free ?gripper))))
+  (:action drop :parameters (?obj - ball ?room - room ?gripper - gripper)
+    :precondition (and (carry ?obj ?gripper) (at-robby ?room))
+    :effect (and (at ?obj ?room) (free ?gripper) (not (carry ?obj ?gripper)))))
+"""
+GRIPPER_PROBLEM = """(define (problem two-balls) (:domain gripper-typed)
+  (:objects room-a room-b - room ball1 ball2 - ball left right - gripper)
+  (:init (at-robby room-a) (at ball1 room-a) (at ball2 room-a) (free left) (free right))
+  (:goal (and (at ball1 room-b) (at ball2 room-b))))
+"""
+
+
+@pytest.mark.parametrize("variant", ["plain", "mystery"])
+def test_any_typed_strips_domain_round_trips(variant):
+    from reasonlab.planning.parse import parse_plan
+    from reasonlab.planning.render import GenericVocabulary, plan_lines, prompt
+
+    task = variant_task(Task(GRIPPER, GRIPPER_PROBLEM), variant)
+    vocab = vocabulary(task)
+    assert isinstance(vocab, GenericVocabulary) and vocab.prefix == ""
+    text = prompt(task, vocab)
+    assert "is not the same as" in text and "room-a" in text
+    res = solve(task, "fast-downward")
+    assert res.solved and len(res.plan) == 5
+    parsed = parse_plan(plan_lines(res.plan, vocab), vocab)
+    assert parsed.actions == res.plan and validate(task, parsed.actions, vocab).valid
+    move = "move" if variant == "plain" else next(a for a in task.strips.actions if len(task.strips.actions[a].params) == 2)
+    v = validate(task, [GroundAction(move, ("room-a", "room-a"))], vocab)
+    assert v.status == "inapplicable" and v.failed_step == 1
+    pick = next(a for a in task.strips.actions if len(task.strips.actions[a].params) == 3 and a != "drop"
+                and "drop" not in a) if variant == "plain" else None
+    if pick:
+        wrong_type = validate(task, [GroundAction(pick, ("room-a", "ball1", "left"))], vocab)
+        assert wrong_type.status == "bad_plan" and "room-a" in wrong_type.critique

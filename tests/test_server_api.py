@@ -271,3 +271,17 @@ def test_call_budget_is_enforced(tmp_path):
         with pytest.raises(openai.BadRequestError) as info:
             client.chat.completions.create(model="zero-shot-cot/m", messages=QUESTION)  # needs 2 calls
         assert info.value.response.json()["error"]["code"] == "budget_exceeded"
+
+
+def test_model_failure_is_503_and_an_error_event_when_streaming(tmp_path):
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps({"replies": []}), encoding="utf-8")  # every call fails: no reply left
+    app = create_app(ServerConfig(models=[f"scripted:{path}"]))
+    with LiveServer(app) as srv:
+        client = openai.OpenAI(base_url=srv.url + "/v1", api_key="x", max_retries=0)
+        with pytest.raises(openai.APIStatusError) as info:
+            client.chat.completions.create(model="direct/empty", messages=QUESTION)
+        assert info.value.status_code == 503 and info.value.response.json()["error"]["code"] == "model_error"
+        with pytest.raises(openai.APIError, match="no reply left"):
+            for _chunk in client.chat.completions.create(model="direct/empty", messages=QUESTION, stream=True):
+                pass

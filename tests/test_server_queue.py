@@ -249,3 +249,17 @@ def test_stream_disconnect_cancels_the_run(slow_server):
     wait_until(lambda: service.queue.snapshot()["cancelled"] == 1)
     time.sleep(1.2)
     assert len(model.received) <= 1
+
+
+@pytest.mark.server
+def test_idle_stream_gets_keepalive_pings(slow_server, monkeypatch):
+    import reasonlab.server.streaming as streaming
+
+    monkeypatch.setattr(streaming, "PING_S", 0.2)
+    lines = []
+    with httpx.stream("POST", f"{slow_server.url}/v1/chat/completions", timeout=30,
+                      json={"model": "direct/slow", "stream": True, "messages": [{"role": "user", "content": "q"}]}) as r:
+        for line in r.iter_lines():
+            lines.append(line)
+    assert ": ping" in lines  # sent while the 1-second model call ran
+    assert [x for x in lines if x][-1] == "data: [DONE]"

@@ -108,3 +108,19 @@ def test_judgement(text, value):
 def test_bad_verifier_mode():
     with pytest.raises(StrategyError, match="verifier_mode"):
         run(Q, "diverse", ScriptedModel(default="The answer is 1."), cache=False, verifier_mode="vibes")
+
+
+def test_cli_flags_reach_the_options(tmp_path, capsys):
+    import json
+
+    from reasonlab.cli import main
+
+    spec = tmp_path / "m.json"
+    spec.write_text(json.dumps({"default": "The answer is 19."}))
+    with pytest.raises(SystemExit) as e:
+        main(["ask", Q, "-s", "diverse", "--no-verifier", "-k", "2", "--shots", "1", "-o", "prompts=2",
+              "-m", f"scripted:{spec}", "--json", "--no-cache"])
+    assert e.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["answer"] == "19" and out["details"]["verifier"] == {"enabled": False}
+    assert out["options"]["samples"] == 2 and out["options"]["prompts"] == 2 and len(out["calls"]) == 4

@@ -50,7 +50,8 @@ def _collect_errors(page) -> list[str]:
 @pytest.mark.embedded
 def test_question_with_embedded_model(browser, tmp_path, monkeypatch):
     monkeypatch.setenv("REASONLAB_CACHE", str(tmp_path / "cache.sqlite"))
-    app = create_app(ServerConfig(models=["smollm2"], default_strategy="zero-shot-cot"))
+    # one thread: on a shared, busy CPU llama.cpp's 2-thread default is several times slower
+    app = create_app(ServerConfig(models=["smollm2"], default_strategy="zero-shot-cot", threads=1))
     with LiveServer(app) as srv:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors = _collect_errors(page)
@@ -58,7 +59,8 @@ def test_question_with_embedded_model(browser, tmp_path, monkeypatch):
         page.wait_for_selector("#strategy option[value='zero-shot-cot']", state="attached")
         page.select_option("#strategy", "zero-shot-cot")
         page.click("#toggle-options")
-        page.fill("#opt-max_tokens", "48")
+        page.fill("#opt-max_tokens", "32")
+        page.fill("#opt-extract_tokens", "8")
         page.fill("#input", "A pen costs 3 dollars. How much do 4 pens cost?")
         page.keyboard.press("Enter")
         page.wait_for_selector(".turn.assistant .answer:not(.pending)", timeout=120_000)
@@ -239,3 +241,20 @@ def test_page_with_real_graph_and_self_consistency_strategies(browser, tmp_path)
         assert second.locator(".call").count() == 3
         second.screenshot(path=str(ARTIFACTS / "web_self_consistency.png"))
         assert not errors, errors
+
+
+def test_page_behind_an_api_key(browser, tmp_path):
+    """The browser is asked for the key once (Basic auth); the page's own API requests then carry it."""
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"default": "The answer is 5."}), encoding="utf-8")
+    app = create_app(ServerConfig(models=[f"scripted:{path}"], api_key="page-key", default_strategy="direct"))
+    with LiveServer(app) as srv:
+        ctx = browser.new_context(http_credentials={"username": "me", "password": "page-key"})
+        page = ctx.new_page()
+        assert page.goto(srv.url + "/").status == 200
+        page.wait_for_selector("#strategy option[value='direct']", state="attached")
+        page.fill("#input", "2 + 3?")
+        page.click("#send")
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+        assert page.inner_text(".turn.assistant .answer") == "5"
+        ctx.close()

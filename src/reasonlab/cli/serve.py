@@ -26,11 +26,13 @@ import click
 @click.option("--cache/--no-cache", default=False, show_default=True, help="Use the persistent completion cache.")
 @click.option("--merge/--no-merge", default=True, show_default=True,
               help="Run concurrent identical model calls once and share the result.")
+@click.option("--threads", type=int, default=None,
+              help="CPU threads of local GGUF models (default: all CPUs; 1 is faster on a busy machine).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, strategy: str, queue_size: int,
           workers: int, max_body_bytes: int, max_tokens_limit: int, max_calls: int, cache: bool, merge: bool,
-          log_level: str) -> None:
+          threads: int | None, log_level: str) -> None:
     """Serve strategies over HTTP: POST /v1/chat/completions (OpenAI), POST / (ChatGLM), web page at /.
 
     \b
@@ -50,7 +52,7 @@ def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, st
     config = ServerConfig(host=host, port=port, models=list(models) or ["smollm2"], default_strategy=strategy,
                           api_key=key, max_body_bytes=max_body_bytes, max_tokens_limit=max_tokens_limit,
                           max_calls=max_calls, queue_size=queue_size, workers=workers, cache=cache,
-                          merge_identical=merge)
+                          merge_identical=merge, threads=threads)
     from ..predict import list_strategies
 
     if strategy != CHAT and strategy not in list_strategies():

@@ -107,6 +107,21 @@ def strategy_options(name: str, cfg: EvalConfig, shots: int | None) -> dict[str,
     return opts
 
 
+def strategy_label(name: str, cfg: EvalConfig) -> str:
+    """The strategy's name in results: with the --option values that apply to it, so that a
+    re-run with other options is a different evaluation, e.g. 'self-consistency(samples=16)'."""
+    cls = list_strategies()[name]
+    fields = {f.name for f in dataclasses.fields(cls.Options)}
+    applied = {}
+    for key, value in cfg.options.items():
+        target, dot, k = key.rpartition(".")
+        if (not dot or target == name) and k in fields:
+            applied[k] = value
+    if not applied:
+        return name
+    return f"{name}({','.join(f'{k}={v}' for k, v in sorted(applied.items()))})"
+
+
 def check_options(cfg: EvalConfig) -> None:
     """Every -o key must belong to at least one chosen strategy."""
     known = list_strategies()
@@ -187,8 +202,12 @@ class Harness:
             ds = load_dataset(spec)
             if cfg.tolerance:
                 ds.tolerance = cfg.tolerance
-            items = []
+            items: list[Item] = []
+            seen: set[str] = set()
             for it in ds.items():
+                if it.id in seen:
+                    raise InputError(f"{spec}: two items have the id {it.id!r}")
+                seen.add(it.id)
                 items.append(it)
                 if cfg.limit is not None and len(items) >= cfg.limit:
                     break
@@ -196,6 +215,7 @@ class Harness:
             self.store.set_meta(f"dataset:{spec}", {"primary": ds.primary, "n_items": len(items),
                                                     "description": ds.description})
         strategies: dict[tuple[str, int | None], Strategy] = {}
+        labels = {name: strategy_label(name, cfg) for name in cfg.strategies}
         for name in cfg.strategies:
             for k in cfg.shots:
                 strategies[(name, k)] = get_strategy(name, **strategy_options(name, cfg, k))
@@ -215,10 +235,10 @@ class Harness:
                     setting = setting_name(fmt, k, cfg.temperature)
                     for mspec, model in self.models.items():
                         for sname in cfg.strategies:
-                            strat = strategies[(sname, k)]
+                            strat, label = strategies[(sname, k)], labels[sname]
                             for r in range(cfg.runs):
                                 for it in self.items[spec]:
-                                    key = TaskKey(spec, setting, mspec, sname, r, it.id)
+                                    key = TaskKey(spec, setting, mspec, label, r, it.id)
                                     tasks.append(Task(key, ds, it, fmt, strat, model, cfg.seed + r))
         return tasks
 

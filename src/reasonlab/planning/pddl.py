@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -147,22 +147,29 @@ class Task:
 def parse_up(domain_text: str, problem_text: str, domain_label: str = "domain.pddl",
              problem_label: str = "problem.pddl") -> Any:
     """Parse PDDL text with unified-planning; errors become PDDLError naming file and line."""
-    from unified_planning.io import PDDLReader
-
     if not domain_text.strip():
         raise PDDLError(f"{domain_label}: the domain file is empty")
     if not problem_text.strip():
         raise PDDLError(f"{problem_label}: the problem file is empty")
+    return _parse_cached(domain_text, problem_text, domain_label, problem_label)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(domain_text: str, problem_text: str, domain_label: str, problem_label: str) -> Any:
+    """Parsing is slow (pyparsing): each distinct task is parsed once per process (never mutated)."""
+    from unified_planning.io import PDDLReader
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:  # the domain alone first, so an error can be blamed on the right file
-            PDDLReader().parse_problem_string(domain_text)
-        except Exception as e:  # noqa: BLE001 - the reader raises many kinds; all are user errors
-            raise PDDLError(_explain(e, domain_label)) from None
         try:
             return PDDLReader().parse_problem_string(domain_text, problem_text)
+        except Exception as e:  # noqa: BLE001 - the reader raises many kinds; all are user errors
+            first = e
+        try:  # blame the right file: does the domain parse on its own?
+            PDDLReader().parse_problem_string(domain_text)
         except Exception as e:  # noqa: BLE001
-            raise PDDLError(_explain(e, problem_label)) from None
+            raise PDDLError(_explain(e, domain_label)) from None
+        raise PDDLError(_explain(first, problem_label)) from None
 
 
 def _explain(e: Exception, label: str) -> str:
@@ -196,6 +203,10 @@ def _atom(node: Any) -> Atom:
 
 
 def _literals(node: Any) -> list[Literal]:
+    if node.is_equals():  # (= ?x ?y) between objects: kept as the built-in predicate "="
+        return [Literal(Atom("=", (_term(node.arg(0)), _term(node.arg(1)))), True)]
+    if node.is_not() and node.arg(0).is_equals():
+        return [Literal(lit.atom, False) for lit in _literals(node.arg(0))]
     if node.is_and():
         return [lit for a in node.args for lit in _literals(a)]
     if node.is_not():

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .blocksworld import DOMAIN as BLOCKSWORLD_DOMAIN
-from .pddl import Atom, GroundAction, Literal, StripsView, Task
+from .pddl import ActionSchema, Atom, GroundAction, Literal, StripsView, Task
 
 PLAN_START = "[PLAN]"
 PLAN_END = "[PLAN END]"
@@ -50,8 +51,13 @@ class Vocabulary:
     def action(self, act: GroundAction, display: dict[str, str] | None = None) -> str:
         raise NotImplementedError
 
-    def literal(self, lit: Literal) -> str:
-        return self.fact(lit.atom) if lit.positive else f"it is not the case that {self.fact(lit.atom)}"
+    def literal(self, lit: Literal, display: dict[str, str] | None = None) -> str:
+        atom = lit.atom
+        if atom.pred == "=":
+            a, b = ((display or {}).get(x) or self.obj(x) for x in atom.args)
+            return f"{a} is {'' if lit.positive else 'not '}the same as {b}"
+        fact = self.fact(atom, display)
+        return fact if lit.positive else f"it is not the case that {fact}"
 
     def domain_description(self) -> str:
         raise NotImplementedError
@@ -242,8 +248,8 @@ class GenericVocabulary(Vocabulary):
         for name, s in self.view.actions.items():
             show = self._placeholders(s.params)
             act = self.action(GroundAction(name, tuple(s.params)), show)
-            pos = [self.fact(lit.atom, show) for lit in s.pre if lit.positive]
-            neg = [self.fact(lit.atom, show) for lit in s.pre if not lit.positive]
+            pos = [self.literal(lit, show) for lit in s.pre if lit.positive or lit.atom.pred == "="]
+            neg = [self.fact(lit.atom, show) for lit in s.pre if not lit.positive and lit.atom.pred != "="]
             need = f"To perform {act}, the following facts need to be true: {_join(pos)}"
             if neg:
                 need += f"; and the following need to be false: {_join(neg)}"
@@ -259,9 +265,31 @@ class GenericVocabulary(Vocabulary):
         return {p: f"{self.prefix}{letters[i] if i < len(letters) else f'X{i}'}" for i, p in enumerate(params)}
 
 
+@lru_cache(maxsize=1)
+def _blocksworld_schemas() -> dict[str, ActionSchema]:
+    probe = "(define (problem probe) (:domain blocksworld) (:objects a) (:init (handempty)) (:goal (handempty)))"
+    return Task(BLOCKSWORLD_DOMAIN, probe).strips.actions
+
+
 def is_blocksworld(task: Task) -> bool:
-    """True for the canonical 4-operator Blocksworld domain (so English wording applies)."""
-    return " ".join(task.domain_text.split()) == " ".join(BLOCKSWORLD_DOMAIN.split())
+    """True when the domain has exactly the 4-operator Blocksworld actions (so English wording applies)."""
+    if " ".join(task.domain_text.split()) == " ".join(BLOCKSWORLD_DOMAIN.split()):
+        return True
+    mine, ref = task.strips.actions, _blocksworld_schemas()
+    if set(mine) != set(ref):
+        return False
+
+    def shape(s: ActionSchema) -> tuple:
+        ren = {p: f"?{i}" for i, p in enumerate(s.params)}
+
+        def atom(a: Atom) -> tuple:
+            return (a.pred, tuple(ren.get(x, x) for x in a.args))
+
+        return (len(s.params), frozenset((atom(lit.atom), lit.positive) for lit in s.pre),
+                frozenset(map(atom, s.add)), frozenset(map(atom, s.delete)))
+
+    return all(shape(mine[n]) == shape(ref[n]) for n in ref) and task.strips.predicates == {
+        "clear": 1, "ontable": 1, "handempty": 0, "holding": 1, "on": 2}
 
 
 def vocabulary(task: Task, style: str = "auto") -> Vocabulary:

@@ -25,8 +25,14 @@ def _ground(atom: Atom, binding: dict[str, str]) -> Atom:
     return Atom(atom.pred, tuple(binding.get(a, a) for a in atom.args))
 
 
+def _true(atom: Atom, state: set[Atom]) -> bool:
+    if atom.pred == "=":
+        return atom.args[0] == atom.args[1]
+    return atom in state
+
+
 def _holds(lits: list[Literal], state: set[Atom]) -> bool:
-    return all((lit.atom in state) == lit.positive for lit in lits)
+    return all(_true(lit.atom, state) == lit.positive for lit in lits)
 
 
 def simulate(view: StripsView, plan: list[GroundAction]) -> Trace:

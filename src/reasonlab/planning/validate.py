@@ -1,6 +1,6 @@
 """Plan validation with pddl-pyvalidator (a pure-Python VAL), turned into critiques in words.
 
-`validate(task, actions)` runs the validator on the task's PDDL and a plan file and returns a
+`validate(task, actions)` runs the validator's simulator on the parsed task and returns a
 `Verdict`: valid or not, the first failing step with each unmet precondition, or the goals
 left unmet — and `critique`, the same in words (through a `Vocabulary`) for back-prompting.
 `Verdict.valid` is the validator's own answer; nothing else in reasonlab sets it.
@@ -9,14 +9,12 @@ left unmet — and `critique`, the same in words (through a `Vocabulary`) for ba
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .pddl import Atom, GroundAction, Literal, Task, plan_text
+from .pddl import Atom, GroundAction, Literal, Task
 from .render import Vocabulary
 
 _EXPR = re.compile(r"^\(?\s*(not\s+)?([^\s()]+)\s*(?:\((.*)\))?\s*\)?$")
@@ -25,7 +23,7 @@ _EXPR = re.compile(r"^\(?\s*(not\s+)?([^\s()]+)\s*(?:\((.*)\))?\s*\)?$")
 @dataclass
 class Verdict:
     valid: bool
-    status: str  # "valid" | "inapplicable" | "goal_not_reached" | "bad_plan" | "bad_pddl"
+    status: str  # "valid" | "inapplicable" | "goal_not_reached" | "bad_plan"
     failed_step: int | None = None  # 1-based
     failed_action: GroundAction | None = None
     unmet_preconditions: list[str] = field(default_factory=list)  # validator's expressions
@@ -65,47 +63,73 @@ def in_words(expr: str, vocab: Vocabulary | None) -> str:
         return expr
 
 
-def _run_pyval(task: Task, plan_path: str) -> Any:
-    from pyval import PDDLValidator
+def _instances(problem: Any, actions: list[GroundAction]) -> tuple[list[Any], list[str]]:
+    """unified-planning action instances for the plan, or the reasons it names unknown things
+    (the same checks as pyvalidator's plan-structure phase)."""
+    from unified_planning.plans import ActionInstance
 
-    domain, problem = task.paths
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return PDDLValidator().validate(domain_path=domain, problem_path=problem, plan_path=plan_path)
+    out, errors = [], []
+    for i, act in enumerate(actions, start=1):
+        try:
+            schema = problem.action(act.name)
+        except Exception:  # noqa: BLE001 - unified-planning raises its own error for unknown names
+            errors.append(f"step {i}: there is no action '{act.name}'")
+            continue
+        if len(schema.parameters) != len(act.args):
+            errors.append(f"step {i}: '{act.name}' takes {len(schema.parameters)} objects, got {len(act.args)}")
+            continue
+        objs = []
+        for param, name in zip(schema.parameters, act.args, strict=True):
+            try:
+                obj = problem.object(name)
+            except Exception:  # noqa: BLE001
+                errors.append(f"step {i}: there is no object '{name}'")
+                break
+            if not param.type.is_compatible(obj.type):
+                errors.append(f"step {i}: '{name}' is a {obj.type}, '{act.name}' needs a {param.type} there")
+                break
+            objs.append(obj)
+        else:
+            out.append(ActionInstance(schema, tuple(objs)))
+    return out, errors
 
 
 def validate(task: Task, actions: list[GroundAction], vocab: Vocabulary | None = None) -> Verdict:
-    """Validate `actions` on `task` with pddl-pyvalidator; the critique uses `vocab` when given."""
+    """Validate `actions` on `task` with pddl-pyvalidator's step simulator; the critique uses
+    `vocab` when given.
+
+    The task is parsed once (unified-planning, as pyvalidator's syntax phase does) and the plan
+    is executed by pyvalidator's own simulator, which names the failing step, each unmet
+    precondition, and each unmet goal.
+    """
+    from pyval.plan_simulator import simulate
+
     t0 = time.perf_counter()
-    folder = Path(task.paths[0]).parent
-    with tempfile.NamedTemporaryFile("w", suffix=".plan", dir=folder, delete=False, encoding="utf-8") as f:
-        f.write(plan_text(actions))
-        plan_path = f.name
-    try:
-        r = _run_pyval(task, plan_path)
-    finally:
-        Path(plan_path).unlink(missing_ok=True)
-    v = _verdict(r, actions)
+    problem = task.up_problem
+    instances, errors = _instances(problem, actions)
+    if errors:
+        v = Verdict(False, "bad_plan", errors=errors)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            steps, _traj, goals, _num, _metric = simulate(problem, instances, {})
+        v = _verdict(steps, goals, actions)
     v.critique = critique(v, vocab)
     v.seconds = time.perf_counter() - t0
     return v
 
 
-def _verdict(r: Any, actions: list[GroundAction]) -> Verdict:
-    if r.status == "SYNTAX_ERROR":
-        return Verdict(False, "bad_pddl", errors=list(r.phases.get("syntax", {}).get("errors", [])))
-    if r.status == "STRUCTURE_ERROR":
-        return Verdict(False, "bad_plan", errors=list(r.phases.get("structure", {}).get("errors", [])))
-    steps_ok = sum(1 for s in r.steps if s.status == "OK")
-    if r.is_valid:
-        return Verdict(True, "valid", steps_ok=steps_ok)
-    if r.failed_step is not None:
-        step = next(s for s in r.steps if s.index == r.failed_step)
-        return Verdict(False, "inapplicable", failed_step=r.failed_step,
-                       failed_action=actions[r.failed_step - 1] if r.failed_step <= len(actions) else None,
-                       unmet_preconditions=[u.expression for u in step.unsatisfied], steps_ok=steps_ok)
-    return Verdict(False, "goal_not_reached", unmet_goals=[g.expression for g in r.unsatisfied_goals],
-                   steps_ok=steps_ok)
+def _verdict(steps: list[Any], goals: list[Any], actions: list[GroundAction]) -> Verdict:
+    steps_ok = sum(1 for s in steps if s.status == "OK")
+    failed = next((s for s in steps if s.status == "FAILED"), None)
+    if failed is not None:
+        i = failed.index
+        return Verdict(False, "inapplicable", failed_step=i, failed_action=actions[i - 1],
+                       unmet_preconditions=[u.expression for u in failed.unsatisfied], steps_ok=steps_ok)
+    unmet = [g.expression for g in goals if not g.satisfied]
+    if unmet:
+        return Verdict(False, "goal_not_reached", unmet_goals=unmet, steps_ok=steps_ok)
+    return Verdict(True, "valid", steps_ok=steps_ok)
 
 
 def critique(v: Verdict, vocab: Vocabulary | None = None) -> str:
@@ -129,6 +153,4 @@ def critique(v: Verdict, vocab: Vocabulary | None = None) -> str:
         goals = [in_words(e, vocab) for e in v.unmet_goals]
         return ("The plan is not valid. Every step can be performed, but after the last step "
                 f"{'this goal is' if len(goals) == 1 else 'these goals are'} not met: {'; '.join(goals)}.")
-    if v.status == "bad_plan":
-        return "The plan is not valid: " + "; ".join(v.errors) + "."
-    return "The planning task itself could not be read: " + "; ".join(v.errors)
+    return "The plan is not valid: " + "; ".join(v.errors) + "."

@@ -46,7 +46,7 @@ class ClientGone(Exception):
 
 def create_app(config: ServerConfig | None = None, service: ReasoningService | None = None) -> FastAPI:
     """Build the ASGI app. Models load here (once); pass `service` to reuse loaded ones."""
-    config = config or ServerConfig()
+    config = config or (service.config if service else ServerConfig())
     service = service or ReasoningService(config)
 
     @contextlib.asynccontextmanager
@@ -63,6 +63,10 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
     @app.exception_handler(APIError)
     async def _api_error(_request: Request, exc: APIError) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(ClientGone)
+    async def _gone(_request: Request, _exc: ClientGone) -> Response:
+        return Response(status_code=499)  # nobody is listening; logged as 499 in the access log
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -229,6 +233,10 @@ def run_error(e: BaseException) -> APIError:
         return APIError(400, f"{e} (the server's per-request limit)", code="budget_exceeded")
     if isinstance(e, ModelError):
         return APIError(503, f"model error: {e}", code="model_error")
+    from ..sandbox.result import SandboxError
+
+    if isinstance(e, SandboxError):  # never falls back to running model code unisolated
+        return APIError(503, f"sandbox: {e}", code="sandbox_unavailable")
     if isinstance(e, (InputError, ReasonlabError)):
         return APIError(400, str(e), code="invalid_request")
     log.exception("run failed", exc_info=e)

@@ -28,6 +28,7 @@ class ServerConfig:
     trace_limit: int = 256  # traces kept in memory for GET /v1/traces/{id}
     cache: bool = False  # use the persistent completion cache
     merge_identical: bool = True  # concurrent identical model calls run once
+    threads: int | None = None  # CPU threads of local (llama) models; None: the backend's default
 
     def __post_init__(self) -> None:
         if not self.models:

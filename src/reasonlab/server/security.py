@@ -55,11 +55,13 @@ class APIKeyMiddleware:
         if key is not None and hmac.compare_digest(key.encode(), self.api_key.encode()):
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        challenge = b'Bearer realm="reasonlab"' if path.startswith("/v1/") else b'Basic realm="reasonlab"'
         msg = "missing API key" if key is None else "invalid API key"
+        # Both schemes: API clients send Bearer; a browser asks its user (Basic, password = key) and
+        # then sends the credentials with the page's own requests.
         await _send_json(send, 401, _error(f"{msg}: send 'Authorization: Bearer KEY'", "authentication_error",
-                                           "invalid_api_key"), [(b"www-authenticate", challenge)])
+                                           "invalid_api_key"),
+                         [(b"www-authenticate", b'Bearer realm="reasonlab"'),
+                          (b"www-authenticate", b'Basic realm="reasonlab", charset="UTF-8"')])
 
 
 class _TooLarge(Exception):

@@ -76,7 +76,8 @@ class ReasoningService:
                 if mid in self.models:
                     raise ReasonlabError(f"two --model options have the same name {mid!r}: name one NAME=SPEC")
                 real = spec.partition("=")[2] if "=" in spec.split(":")[0] else spec
-                self.models[mid] = load_model(real)
+                local = parse_spec(real).backend == "llama"
+                self.models[mid] = load_model(real, **({"n_threads": config.threads} if config.threads and local else {}))
                 self.aliases[real] = mid
         self.gates = {mid: ModelGate(m, merge_identical=config.merge_identical) for mid, m in self.models.items()}
         self.queue = FairQueue(config.queue_size, config.workers)

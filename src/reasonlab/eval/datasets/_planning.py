@@ -100,7 +100,7 @@ def parse_count_seed(arg: str, spec: str) -> tuple[int, int, int]:
 @lru_cache(maxsize=32)
 def _blocksworld_items(n_blocks: int, count: int, seed: int, variant: str) -> tuple[Item, ...]:
     from ...planning import blocksworld as bw
-    from ...planning.builtin import blocksworld_example, variant_task
+    from ...planning.builtin import blocksworld_example, engine_for, variant_task
     from ...planning.modulo import make_problem
     from ...planning.planner import solve
 
@@ -109,8 +109,7 @@ def _blocksworld_items(n_blocks: int, count: int, seed: int, variant: str) -> tu
     out = []
     for i, inst in enumerate(instances):
         task = variant_task(inst.task(f"bw-{n_blocks}-s{seed}-{i}"), variant, seed)
-        # pyperplan answers small instances in milliseconds; Fast Downward scales further
-        gold = solve(task, "pyperplan" if n_blocks <= 5 else "auto")
+        gold = solve(task, engine_for(n_blocks))
         plan = [a.pddl() for a in gold.plan] if gold.plan is not None else None
         problem = make_problem(task, "auto", example)
         out.append(planning_item(f"bw{n_blocks}-s{seed}-{i}", problem, plan,
