@@ -52,11 +52,11 @@ def overhead(items: int, concurrency: int, progress: bool) -> None:
         cfg = EvalConfig(datasets=[f"procedural:two-step-arithmetic?n={items}"], strategies=["direct"],
                          models=["scripted"], out=out, concurrency=concurrency)
         model = ScriptedModel(fn=instant)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         h = Harness(cfg, progress=progress, model_factory=lambda s: model)
         done = h.run()
         h.close()
-        t_run = time.perf_counter() - t0
+        t_run, cpu_run = time.perf_counter() - t0, time.process_time() - c0
         t1 = time.perf_counter()
         write_report(out, plots=False)
         t_report = time.perf_counter() - t1
@@ -69,8 +69,8 @@ def overhead(items: int, concurrency: int, progress: bool) -> None:
         h.close()
         t_resume = time.perf_counter() - t3
         acc = done.accuracy
-        print(f"overhead: {items} items, concurrency {concurrency}: run {t_run:.2f} s "
-              f"({items / t_run:,.0f} items/s, accuracy {acc:.3f}); report.md+csv {t_report:.2f} s; "
+        print(f"overhead: {items} items, concurrency {concurrency}: run {t_run:.2f} s wall, {cpu_run:.2f} s CPU "
+              f"({items / t_run:,.0f} items/s, accuracy {acc:.3f}); load average {os.getloadavg()[0]:.1f}; report.md+csv {t_report:.2f} s; "
               f"with plots {t_plots:.2f} s; resume of a finished run {t_resume:.2f} s ({again.done} redone)")
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -148,7 +148,10 @@ def main() -> None:
     t_load, m = timed(lambda: load_model(args.model))
     assert isinstance(m, LlamaModel), "this benchmark needs a llama-backend model"
     threads = cpu_count()
-    direct = Llama(str(m.path), n_ctx=m.n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
+    # Same settings as reasonlab's context (threads, context size, flash attention), so both
+    # compute the same logits and greedy runs produce the same text: the comparison is like for like.
+    direct = Llama(str(m.path), n_ctx=m.n_ctx, n_threads=threads, n_threads_batch=threads, flash_attn=True,
+                   verbose=False)
     m.generate(STORY, GenParams(max_tokens=4))  # warm up both
     direct.create_chat_completion(messages=STORY, max_tokens=4)
 

@@ -98,7 +98,7 @@ def bench_model(model_spec: str, n_blocks: int, instances: int, rounds: int, max
                 cache_path: str | None, records_path: str | None, modulo_instances: int | None = None) -> list[dict]:
     """Autonomous and LLM-Modulo on plain and Mystery Blocksworld; one record per (dataset, strategy, item).
 
-    Both datasets get their autonomous runs first, so a run cut short still compares them.
+    Both datasets get their autonomous runs first, then LLM-Modulo item by item on both.
     Records are appended to `records_path` (JSONL) as they finish; ones already there are kept.
     """
     from reasonlab.cache import Cache
@@ -129,10 +129,11 @@ def bench_model(model_spec: str, n_blocks: int, instances: int, rounds: int, max
                       "goal_reached": 1.0, "rounds_used": None, "rounds_to_success": None,
                       "length_ratio": 1.0, "tokens": 0, "seconds": None})
     for strategy, opts in (("plan-autonomous", {}), ("plan-modulo", {"rounds": rounds})):
-        for spec in specs:
-            ds = datasets[spec]
-            chosen = items[spec][:modulo_instances] if strategy == "plan-modulo" and modulo_instances else items[spec]
-            for item in chosen:
+        k = modulo_instances if strategy == "plan-modulo" and modulo_instances else instances
+        # interleave the datasets item by item, so a run cut short still compares them
+        for item_index in range(min(k, instances)):
+            for spec in specs:
+                ds, item = datasets[spec], items[spec][item_index]
                 if (spec, strategy, item.id) in done:
                     continue
                 t0 = time.perf_counter()

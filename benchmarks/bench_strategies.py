@@ -40,7 +40,8 @@ from reasonlab.context import RunContext  # noqa: E402
 from reasonlab.models import load_model  # noqa: E402
 from reasonlab.models.scripted import ScriptedModel  # noqa: E402
 from reasonlab.predict import get_strategy  # noqa: E402
-from reasonlab.predict.self_consistency import cot_prompt  # noqa: E402
+from reasonlab.predict.self_consistency import Path as VotePath  # noqa: E402
+from reasonlab.predict.self_consistency import cot_prompt, decided, round_sizes, tally  # noqa: E402
 from reasonlab.result import Problem  # noqa: E402
 from reasonlab.runner import run  # noqa: E402
 
@@ -114,6 +115,17 @@ def timing(model: Any, k: int, max_tokens: int, repeats: int) -> dict[str, Any]:
             "ratios_per_question": [(r["batched_s"] / r["one_s"], r["batched_s"] / r["sequential_s"]) for r in rows]}
 
 
+def replay_saved(paths: list[dict[str, Any]], k: int) -> tuple[int, bool]:
+    """Early stop replayed on a full run's own k paths: (samples saved, same winner as full k)."""
+    ps = [VotePath(p["index"], "", p["answer"], p["strict"], p["key"]) for p in paths]
+    drawn = 0
+    for size in round_sizes(k, 0):
+        drawn += size
+        if decided(ps[:drawn], k - drawn):
+            break
+    return k - drawn, tally(ps[:drawn]).winner == tally(ps).winner
+
+
 def early_stop_real(model: Any, k: int, max_tokens: int, n: int) -> dict[str, Any]:
     rows = []
     for q, gold in QUESTIONS[:n]:
@@ -122,7 +134,9 @@ def early_stop_real(model: Any, k: int, max_tokens: int, n: int) -> dict[str, An
         _reset(model)
         early = run(q, "self-consistency", model, cache=False, samples=k, max_tokens=max_tokens, early_stop=True)
         same_samples = [c.output for c in early.calls] == [c.output for c in full.calls[: len(early.calls)]]
+        replay, replay_same = replay_saved(full.details["paths"], k)
         rows.append({"question": q, "gold": gold, "full": full.answer, "early": early.answer,
+                     "replay_saved": replay, "replay_same_winner": replay_same,
                      "saved": early.details["early_stop"]["saved"], "same_answer": full.answer == early.answer,
                      "same_samples": same_samples, "full_s": full.usage.seconds, "early_s": early.usage.seconds,
                      "full_correct": answers_match(full.answer, gold, "number")})
@@ -130,6 +144,9 @@ def early_stop_real(model: Any, k: int, max_tokens: int, n: int) -> dict[str, An
               f"{rows[-1]['saved']}/{k}", file=sys.stderr)
     saved = sum(r["saved"] for r in rows)
     return {"rows": rows, "saved_share": saved / (k * len(rows)), "same_answers": sum(r["same_answer"] for r in rows),
+            "same_samples": sum(r["same_samples"] for r in rows),
+            "replay_saved_share": sum(r["replay_saved"] for r in rows) / (k * len(rows)),
+            "replay_same": sum(r["replay_same_winner"] for r in rows),
             "n": len(rows), "full_s": sum(r["full_s"] for r in rows), "early_s": sum(r["early_s"] for r in rows),
             "full_correct": sum(r["full_correct"] for r in rows)}
 
@@ -229,7 +246,11 @@ def main() -> None:
         e = report["early_stop"]
         print(f"## early stop on the embedded model ({e['n']} arithmetic questions, k={a.k})\n")
         print(f"samples saved: **{e['saved_share']:.0%}**; same answer as full k: **{e['same_answers']}/{e['n']}**; "
-              f"wall time {e['early_s']:.1f}s vs {e['full_s']:.1f}s; full-k correct {e['full_correct']}/{e['n']}\n")
+              f"wall time {e['early_s']:.1f}s vs {e['full_s']:.1f}s; full-k correct {e['full_correct']}/{e['n']}")
+        print(f"early-stop samples identical to the full run's: {e['same_samples']}/{e['n']} questions "
+              "(llama.cpp's numerics depend on how many sequences are decoded together)")
+        print(f"replayed on the full runs' own paths: saved **{e['replay_saved_share']:.0%}**, "
+              f"same winner **{e['replay_same']}/{e['n']}**\n")
     if "early_stop_simulated" in report:
         s = report["early_stop_simulated"]
         print(f"## early stop, scripted model ({s['n']} simulated questions, k={a.k})\n")

@@ -49,6 +49,7 @@ def test_jsonl_gsm8k_and_choices(tmp_path):
     items = list(load_dataset(f"jsonl:{p}").items())
     assert [it.id for it in items] == ["1", "mc1", "4", "5", "6"]
     assert (items[0].answer, items[0].kind) == ("4", "number")
+    assert items[0].meta["solution"] == "2+2=4"  # GSM8K worked solution, for few-shot exemplars
     assert (items[1].answer, items[1].gold_index, items[1].kind) == ("blue", 1, "choice")
     assert (items[2].answer, items[2].gold_index) == ("z", 2)
     assert items[3].gold_index == 1
@@ -224,3 +225,23 @@ def test_bigbench_unpacks_one_task_from_the_cached_archive(tmp_path, monkeypatch
     assert len(list(load_dataset("bigbench:other/sub").items())) == 3
     with pytest.raises(InputError, match="no BIG-bench JSON task 'toys'"):
         list(load_dataset("bigbench:toys").items())
+
+
+def test_score_of_passes_the_format_only_to_overrides_that_take_it():
+    from reasonlab.eval.datasets import Dataset, score_of
+
+    class TwoArgs(Dataset):
+        prefix = "two-args-test"
+
+        def score(self, item, result):
+            return {"called": 1.0}
+
+    class ThreeArgs(Dataset):
+        prefix = "three-args-test"
+
+        def score(self, item, result, prompt_format="closed"):
+            return {"fmt": float(prompt_format == "open")}
+
+    r = _result("1", "1")
+    assert score_of(TwoArgs("x"), MC, r, "open") == {"called": 1.0}
+    assert score_of(ThreeArgs("x"), MC, r, "open") == {"fmt": 1.0}

@@ -143,14 +143,14 @@ def test_shots_temperature_and_options(tmp_path):
     assert strat[("few-shot-cot", setting_name("open", 0, None))].options.shots == 0
     d = strat[("direct", setting_name("open", 2, None))]
     assert not hasattr(d.options, "shots") and d.options.temperature == 0.01
-    sc = strat[("self-consistency(samples=3)", setting_name("open", 2, None))]
+    sc = strat[("self-consistency", setting_name("open", 2, None))]
     assert sc.options.temperature == 0.7 and sc.options.samples == 3  # sampling keeps its temperature
-    cfg2 = _cfg(tmp_path, strategies=["direct", "self-consistency"], temperature=0.3)
+    cfg2 = _cfg(tmp_path, strategies=["direct", "self-consistency"], temperature=0.3, out=tmp_path / "out2")
     h = Harness(cfg2, progress=False, model_factory=lambda s: ScriptedModel(fn=solver()))
     assert {t.strategy.options.temperature for t in h.prepare()} == {0.3}
     h.close()
     with pytest.raises(InputError, match="no chosen strategy has an option 'bogus'"):
-        h = Harness(_cfg(tmp_path, options={"bogus": "1"}), progress=False,
+        h = Harness(_cfg(tmp_path, options={"bogus": "1"}, out=tmp_path / "out3"), progress=False,
                     model_factory=lambda s: ScriptedModel(fn=solver()))
         h.prepare()
 
@@ -229,3 +229,40 @@ def test_cli_eval_and_report(tmp_path, monkeypatch):
     assert r.exit_code == 0 and (out / "report.md").is_file()
     r = CliRunner().invoke(cli, ["report", str(tmp_path / "nothing")])
     assert r.exit_code != 0 and "no results.sqlite" in str(r.exception)
+
+
+def test_exemplars_drawn_from_the_dataset(tmp_path):
+    model = ScriptedModel(fn=lambda m, p, i: "The answer is 1.")
+    cfg = EvalConfig(datasets=["procedural:two-step-arithmetic?n=50"], strategies=["few-shot-cot", "direct"],
+                     models=["fake"], out=tmp_path / "o", limit=3, shots=[2], exemplars="dataset", smooth=False)
+    _run(cfg, model)
+    lines = (cfg.out / "exemplars" / "procedural-two-step-arithmetic-n-50-open.jsonl").read_text().splitlines()
+    records = [json.loads(x) for x in lines]
+    assert len(records) == 8 and all(r["solution"].endswith(f"The answer is {r['answer']}.") for r in records)
+    fewshot = [m for m in model.received if len(m) > 1]
+    assert len(fewshot) == 3  # the few-shot prompts; direct sends one message
+    for msgs in fewshot:
+        assert [m["role"] for m in msgs] == ["user", "assistant", "user", "assistant", "user"]
+        assert msgs[0]["content"] == records[0]["question"] and msgs[1]["content"].startswith("First, ")
+    evaluated = {r.question for r in _rows(cfg.out)}
+    assert not evaluated & {r["question"] for r in records}
+    assert {r.key.setting for r in _rows(cfg.out)} == {"open, 2-shot, exemplars=dataset"}
+
+
+def test_exemplars_need_items_left_over(tmp_path):
+    cfg = _cfg(tmp_path, strategies=["few-shot-cot"], shots=[2], exemplars="dataset")
+    h = Harness(cfg, progress=False, model_factory=lambda s: ScriptedModel(fn=solver()))
+    with pytest.raises(InputError, match="items are left for exemplars"):
+        h.prepare()
+    h.close()
+
+
+def test_other_options_in_the_same_folder_are_refused(tmp_path):
+    cfg = _cfg(tmp_path, strategies=["direct"], options={"max_tokens": "16"})
+    _run(cfg, ScriptedModel(fn=solver()))
+    cfg.options = {"max_tokens": "32"}
+    with pytest.raises(InputError, match="holds results of 'direct' with options"):
+        _run(cfg, ScriptedModel(fn=solver()))
+    cfg.options = {"max_tokens": "16"}
+    _run(cfg, ScriptedModel(fn=solver()))  # the same options: resumes
+    assert "Strategy options: direct: max_tokens=16" in write_report(cfg.out, plots=False).read_text()

@@ -32,9 +32,9 @@ def _setup(tmp_path: Path) -> tuple[Path, Path]:
     return data, model
 
 
-def _cmd(data: Path, model: Path, out: Path) -> list[str]:
+def _cmd(data: Path, model: Path, out: Path, concurrency: int = 2) -> list[str]:
     return [sys.executable, "-c", "from reasonlab.cli import main; main()", "eval", "-d", f"jsonl:{data}",
-            "-s", "direct,zero-shot-cot", "-m", f"scripted:{model}", "--runs", "2", "-c", "2",
+            "-s", "direct,zero-shot-cot", "-m", f"scripted:{model}", "--runs", "2", "-c", str(concurrency),
             "--out", str(out), "--no-plots", "--no-progress"]
 
 
@@ -63,12 +63,12 @@ def _count(out: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_resume_after_kill_redoes_nothing_and_matches_uninterrupted(tmp_path, sig):
+@pytest.mark.parametrize("sig, concurrency", [(signal.SIGKILL, 2), (signal.SIGINT, 1)])
+def test_resume_after_kill_redoes_nothing_and_matches_uninterrupted(tmp_path, sig, concurrency):
     data, model = _setup(tmp_path)
     env = _env(tmp_path)
     out = tmp_path / "interrupted"
-    proc = subprocess.Popen(_cmd(data, model, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(_cmd(data, model, out, concurrency), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 120
     while _count(out) < 5 and time.monotonic() < deadline and proc.poll() is None:
@@ -82,7 +82,7 @@ def test_resume_after_kill_redoes_nothing_and_matches_uninterrupted(tmp_path, si
     total = N * 2 * 2
     assert 5 <= len(before) < total  # stopped mid-run
 
-    done = subprocess.run(_cmd(data, model, out), env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(_cmd(data, model, out, concurrency), env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"{total - len(before)} tasks run now" in done.stdout
     after = _rows(out)

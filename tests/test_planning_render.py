@@ -108,3 +108,13 @@ def test_blocksworld_recognised_by_structure_not_text():
     assert isinstance(vocabulary(Task(reformatted, inst.problem_pddl("p"))), BlocksworldVocabulary)
     changed = bw.DOMAIN.replace("(and (clear ?underob) (holding ?ob))", "(holding ?ob)")
     assert isinstance(vocabulary(Task(changed, inst.problem_pddl("p"))), GenericVocabulary)
+
+
+def test_unfinished_last_line_at_the_token_limit_is_set_aside():
+    _, vocab = _bw()
+    text = "unstack the blue block from on top of the red block\nput down the bl"
+    cut = parse_plan(text, vocab, truncated=True)
+    assert cut.actions == [GroundAction("unstack", ("b", "a"))] and cut.cut_off == "put down the bl"
+    assert cut.ok
+    whole = parse_plan(text, vocab)  # not truncated: the broken line is an error
+    assert whole.errors and not whole.cut_off

@@ -41,10 +41,12 @@ def _shots(value: str | None) -> list[int | None]:
 @click.option("--temperature", "-t", type=float,
               help="Temperature of every strategy. Default: 0.01 for greedy strategies, sampling ones keep theirs.")
 @click.option("--concurrency", "-c", type=int, default=1, show_default=True, help="Tasks run at once (threads).")
-@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the results store, report.md, results.csv and plots.")
-@click.option("--option", "extra", multiple=True, metavar="[STRATEGY.]KEY=VALUE",
+@click.option("--option", "-o", "extra", multiple=True, metavar="[STRATEGY.]KEY=VALUE",
               help="A strategy option for every chosen strategy that has it, or for one strategy.")
+@click.option("--exemplars", help="Few-shot exemplars for strategies with an `exemplars` option: `dataset` "
+              "draws them from the dataset itself (never an evaluated item), or a built-in set name / JSONL path.")
 @click.option("--tolerance", type=float, default=0.0, show_default=True,
               help="Relative tolerance when comparing numeric answers.")
 @click.option("--smooth/--no-smooth", default=True, show_default=True,
@@ -56,7 +58,8 @@ def _shots(value: str | None) -> list[int | None]:
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Draw PNG plots.")
 def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int | None, runs: int, seed: int,
              shots: str | None, prompt_formats: str, temperature: float | None, concurrency: int, out: Path,
-             extra: tuple[str, ...], tolerance: float, smooth: bool, cache: bool, timeout: float | None,
+             extra: tuple[str, ...], exemplars: str | None, tolerance: float, smooth: bool, cache: bool,
+             timeout: float | None,
              progress: bool, plots: bool) -> None:
     """Evaluate strategies × models on datasets; resumable (re-run the same command).
 
@@ -75,7 +78,7 @@ def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int
         runs=runs, seed=seed, shots=_shots(shots), prompt_formats=_csv(prompt_formats),
         temperature=temperature, concurrency=concurrency,
         options={k.replace("-", "_"): v for k, v in parse_kv(extra).items()},
-        tolerance=tolerance, smooth=smooth, cache=cache, timeout=timeout)
+        tolerance=tolerance, smooth=smooth, cache=cache, timeout=timeout, exemplars=exemplars)
     harness = Harness(cfg, progress=progress)
     try:
         try:

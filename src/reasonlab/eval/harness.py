@@ -10,6 +10,7 @@ finished task and retries the ones that errored.
 from __future__ import annotations
 
 import dataclasses
+import json
 import queue
 import threading
 import time
@@ -52,6 +53,7 @@ class EvalConfig:
     smooth: bool = True
     cache: bool = False
     timeout: float | None = None
+    exemplars: str | None = None  # None: each strategy's own; "dataset": drawn from the dataset; else a set/path
 
     def validate(self) -> None:
         if not self.datasets:
@@ -69,17 +71,20 @@ class EvalConfig:
             raise InputError("a model or strategy is listed twice")
 
 
-def setting_name(prompt_format: str, shots: int | None, temperature: float | None) -> str:
+def setting_name(prompt_format: str, shots: int | None, temperature: float | None,
+                 exemplars: str | None = None) -> str:
     """The label of one emergence setting, e.g. 'closed, 0-shot, T=0.01' (defaults left out)."""
     parts = [prompt_format]
     if shots is not None:
         parts.append(f"{shots}-shot")
+    if exemplars is not None:
+        parts.append(f"exemplars={Path(exemplars).name if '/' in exemplars else exemplars}")
     if temperature is not None:
         parts.append(f"T={temperature:g}")
     return ", ".join(parts)
 
 
-def strategy_options(name: str, cfg: EvalConfig, shots: int | None) -> dict[str, Any]:
+def strategy_options(name: str, cfg: EvalConfig, shots: int | None, exemplars: str | None = None) -> dict[str, Any]:
     """Options for one strategy: shots only where it has that option; the temperature rule; -o values.
 
     Without --temperature, strategies that decode greedily by default run at 0.01 (the
@@ -93,6 +98,8 @@ def strategy_options(name: str, cfg: EvalConfig, shots: int | None) -> dict[str,
     opts: dict[str, Any] = {}
     if shots is not None and "shots" in fields:
         opts["shots"] = shots
+    if exemplars is not None and "exemplars" in fields:
+        opts["exemplars"] = exemplars
     if "temperature" in fields:
         if cfg.temperature is not None:
             opts["temperature"] = cfg.temperature
@@ -107,9 +114,8 @@ def strategy_options(name: str, cfg: EvalConfig, shots: int | None) -> dict[str,
     return opts
 
 
-def strategy_label(name: str, cfg: EvalConfig) -> str:
-    """The strategy's name in results: with the --option values that apply to it, so that a
-    re-run with other options is a different evaluation, e.g. 'self-consistency(samples=16)'."""
+def applied_options(name: str, cfg: EvalConfig) -> dict[str, str]:
+    """The --option values that apply to strategy `name` (recorded with the results)."""
     cls = list_strategies()[name]
     fields = {f.name for f in dataclasses.fields(cls.Options)}
     applied = {}
@@ -117,9 +123,7 @@ def strategy_label(name: str, cfg: EvalConfig) -> str:
         target, dot, k = key.rpartition(".")
         if (not dot or target == name) and k in fields:
             applied[k] = value
-    if not applied:
-        return name
-    return f"{name}({','.join(f'{k}={v}' for k, v in sorted(applied.items()))})"
+    return dict(sorted(applied.items()))
 
 
 def check_options(cfg: EvalConfig) -> None:
@@ -181,6 +185,12 @@ class Harness:
         self.store = Store(cfg.out)
         self.cancel = threading.Event()
         self._lock = threading.Lock()
+        self._can_score: dict[str, bool] = {}  # model spec → backend scores log-probabilities
+        self._cache_obj = None
+        if cfg.cache:
+            from ..cache import Cache
+
+            self._cache_obj = Cache()
         # smooth metrics depend on (model, item, prompt format) only: scored once, shared by strategies and runs
         self._smooth_memo: dict[tuple[str, str, str, str], dict[str, float | None]] = {}
         self.models: dict[str, Model] = {}
@@ -214,15 +224,30 @@ class Harness:
             self.datasets[spec], self.items[spec] = ds, items
             self.store.set_meta(f"dataset:{spec}", {"primary": ds.primary, "n_items": len(items),
                                                     "description": ds.description})
-        strategies: dict[tuple[str, int | None], Strategy] = {}
-        labels = {name: strategy_label(name, cfg) for name in cfg.strategies}
+        strategies: dict[tuple[str, int | None, str | None], Strategy] = {}
+        meta = self.store.meta()
         for name in cfg.strategies:
+            # results are keyed by strategy name: other options in the same folder would mix up runs
+            applied = applied_options(name, cfg)
+            before = meta.get(f"strategy:{name}")
+            if before is not None and before != applied:
+                raise InputError(f"{cfg.out} holds results of {name!r} with options {before or 'none'}; "
+                                 f"now {applied or 'none'} — use another --out folder")
+            self.store.set_meta(f"strategy:{name}", applied)
+
+        def strategy(name: str, k: int | None, exemplars: str | None) -> Strategy:
+            if (name, k, exemplars) not in strategies:
+                strategies[(name, k, exemplars)] = get_strategy(name, **strategy_options(name, cfg, k, exemplars))
+            return strategies[(name, k, exemplars)]
+
+        for name in cfg.strategies:  # build each once up front: bad options fail before any model loads
             for k in cfg.shots:
-                strategies[(name, k)] = get_strategy(name, **strategy_options(name, cfg, k))
+                strategy(name, k, None if cfg.exemplars == "dataset" else cfg.exemplars)
         for spec in cfg.models:
             model = self.model_factory(spec)
             self.models[spec] = model
             info = dataclasses.asdict(model.info())
+            self._can_score[spec] = bool(info.get("supports_logprobs"))
             self.store.set_model(spec, info)
         self.store.set_meta("config", {k: (str(v) if isinstance(v, Path) else v)
                                        for k, v in dataclasses.asdict(cfg).items()})
@@ -231,16 +256,33 @@ class Harness:
             # prompt formats only differ for multiple-choice items; other datasets run once, "open"
             has_choices = any(it.is_choice for it in self.items[spec])
             for fmt in (cfg.prompt_formats if has_choices else ["open"]):
+                ex_path = self._dataset_exemplars(spec, ds, fmt) if cfg.exemplars == "dataset" else cfg.exemplars
                 for k in cfg.shots:
-                    setting = setting_name(fmt, k, cfg.temperature)
+                    setting = setting_name(fmt, k, cfg.temperature, cfg.exemplars)
                     for mspec, model in self.models.items():
                         for sname in cfg.strategies:
-                            strat, label = strategies[(sname, k)], labels[sname]
+                            strat = strategy(sname, k, ex_path)
                             for r in range(cfg.runs):
                                 for it in self.items[spec]:
-                                    key = TaskKey(spec, setting, mspec, label, r, it.id)
+                                    key = TaskKey(spec, setting, mspec, sname, r, it.id)
                                     tasks.append(Task(key, ds, it, fmt, strat, model, cfg.seed + r))
         return tasks
+
+    def _dataset_exemplars(self, spec: str, ds: Dataset, fmt: str) -> str:
+        """Write few-shot exemplars drawn from the dataset (never an evaluated item) to a JSONL file."""
+        from .report import slug
+
+        shots = [k for k in self.cfg.shots if k is not None]
+        want = max(8, 4 * max(shots, default=2))  # enough for strategies that draw disjoint sets
+        records = ds.exemplar_records(want, {it.id for it in self.items[spec]}, fmt)
+        if len(records) < max(shots, default=1):
+            raise InputError(f"{spec}: only {len(records)} items are left for exemplars once the evaluated "
+                             f"ones are excluded; lower --limit or --shots")
+        folder = self.cfg.out / "exemplars"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{slug(spec)}-{fmt}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        return str(path)
 
     # -- one task ---------------------------------------------------------------------------
     def execute(self, task: Task) -> Row:
@@ -257,7 +299,7 @@ class Harness:
             timer.start()
         t0 = time.perf_counter()
         try:
-            result = run_one(problem, task.strategy, task.model, cache=self._cache(), seed=task.seed,
+            result = run_one(problem, task.strategy, task.model, cache=self._cache_obj, seed=task.seed,
                              cancel=cancel)
         except Cancelled:
             if self.cancel.is_set():
@@ -287,15 +329,6 @@ class Harness:
                    metrics=metrics, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                    calls=len(result.calls), seconds=u.seconds, details=details)
 
-    def _cache(self):
-        if not self.cfg.cache:
-            return None
-        if not hasattr(self, "_cache_obj"):
-            from ..cache import Cache
-
-            self._cache_obj = Cache()
-        return self._cache_obj
-
     def _smooth(self, task: Task, problem) -> dict[str, float | None]:
         """Log-probability metrics under the direct prompt; None values where the backend has none."""
         item, fmt = task.item, task.prompt_format
@@ -303,7 +336,7 @@ class Harness:
         options = None
         if item.is_choice and item.choices:
             options = list(LETTERS[: len(item.choices)]) if fmt == "closed-adversarial" else item.choices
-        if not task.model.info().supports_logprobs:
+        if not self._can_score.get(task.key.model, False):
             keys = ["gold_logprob"] + (["brier", "mc_grade", "gold_prob"] if options else [])
             return dict.fromkeys(keys)
         memo_key = (task.key.model, task.key.dataset, item.id, fmt)

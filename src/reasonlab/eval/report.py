@@ -162,6 +162,10 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
                    f"{', '.join(cfg.get('prompt_formats', []))} · shots: {cfg.get('shots')} · "
                    f"temperature: {cfg.get('temperature') if cfg.get('temperature') is not None else 'default (0.01 for greedy strategies)'}")
         out.append("")
+    opts = {k.split(":", 1)[1]: v for k, v in data.meta.items() if k.startswith("strategy:") and v}
+    if opts:
+        out += ["Strategy options: " + "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in o.items())
+                                                 for name, o in sorted(opts.items())), ""]
     out += ["Accuracy is the dataset's primary metric in percent with its 95% Wilson interval; "
             "n counts item × run tasks; errored tasks count as wrong and are listed under *errors*. "
             "Gain over direct is paired by item and run, with a 95% bootstrap interval.", ""]

@@ -21,21 +21,56 @@ class DrawnError(InputError):
     """A model-drawn graph that cannot be used; the message says why (and is shown to the model)."""
 
 
+def _balance(text: str) -> str:
+    """Drop closing brackets that close nothing and close what was left open (a reply cut off by
+    its token limit, or one `}` too many)."""
+    out: list[str] = []
+    stack: list[str] = []
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            out.append(ch)
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]":
+            if not stack or stack[-1] != ch:
+                continue  # unmatched: drop it
+            stack.pop()
+        out.append(ch)
+    if in_str:
+        out.append('"')
+    fixed = "".join(out).rstrip().rstrip(",")
+    return fixed + "".join(reversed(stack))
+
+
 def _lenient(blob: str) -> Any:
-    """Parse almost-JSON: trailing commas, // comments, single quotes, unquoted keys (via YAML)."""
+    """Parse almost-JSON: trailing commas, // comments, single quotes, unquoted keys (via YAML),
+    unbalanced or missing closing brackets."""
     fixed = re.sub(r"//[^\n]*", "", blob)
     fixed = re.sub(r",\s*([}\]])", r"\1", fixed)
-    for candidate in (fixed, fixed.replace("'", '"') if '"' not in fixed else None):
+    balanced = re.sub(r",\s*([}\]])", r"\1", _balance(fixed))
+    for candidate in (fixed, fixed.replace("'", '"') if '"' not in fixed else None, balanced):
         if candidate is None:
             continue
         try:
             return json.loads(candidate)
         except ValueError:
             pass
-    try:
-        return yaml.safe_load(fixed)
-    except yaml.YAMLError:
-        return None
+    for candidate in (fixed, balanced):
+        try:
+            return yaml.safe_load(candidate)
+        except yaml.YAMLError:
+            pass
+    return None
 
 
 def extract_json(text: str, keys: tuple[str, ...] = ("nodes", "steps")) -> Any:

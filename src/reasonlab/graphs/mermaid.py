@@ -61,13 +61,13 @@ def to_mermaid(spec: Spec, answers: dict[str, Any] | None = None) -> str:
     for e in s["edges"]:
         if e["label"].startswith("arm "):
             continue  # the arms are drawn inside the parallel step's subgraph
-        arrow = f"-- {_label(e['label'], 20)} -->" if e["label"] else "-->"
+        arrow = f'-->|"{_label(e["label"], 20)}"|' if e["label"] else "-->"
         lines.append(f"  {e['from']} {arrow} {e['to']}")
     for n in spec.walk():
         if n.loop:
             last = n.loop.carry or n.loop.body[-1].id
             until = n.loop.until.describe() if n.loop.until else "?"
-            lines.append(f"  {last} -. {_label('repeat until ' + until, 40)} .-> {n.loop.body[0].id}")
+            lines.append(f'  {last} -.->|"{_label("repeat until " + until, 40)}"| {n.loop.body[0].id}')
     if isinstance(spec, Graph) and spec.output:
         lines.append(f"  style {spec.output} stroke-width:3px")
     return "\n".join(lines) + "\n"

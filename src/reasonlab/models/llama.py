@@ -90,6 +90,9 @@ class LlamaModel(Model):
       n_ctx: KV cache cells shared by all sequences (default min(training context, 8192)).
       n_threads: CPU threads for generation and prompt processing (default: all CPUs).
       n_seq_max: most sequences decoded together; larger `n` runs in rounds.
+      flash_attn: llama.cpp's flash attention (None: llama.cpp decides, which on CPU turns it on).
+        With it, sample j comes out the same whether decoded alone or in a batch; without it
+        the attention kernels differ with the batch size and so, slightly, do the logits.
       chat_template: override the GGUF's template (a Jinja string), or False for the plain format.
     """
 
@@ -103,6 +106,7 @@ class LlamaModel(Model):
         n_batch: int = 512,
         n_seq_max: int = 32,
         n_gpu_layers: int = 0,
+        flash_attn: bool | None = None,
         chat_template: str | bool | None = None,
         verbose: bool = False,
     ) -> None:
@@ -117,6 +121,7 @@ class LlamaModel(Model):
         self.identity = f"llama:{file_identity(p)}"
         lc = _llama_cpp()
         from llama_cpp import _internals
+        from llama_cpp._utils import suppress_stdout_stderr
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self._lc = lc
@@ -143,8 +148,12 @@ class LlamaModel(Model):
         cparams.kv_unified = True  # one buffer: the shared prompt's cells serve every sequence
         cparams.swa_full = True  # keep whole-prefix KV for sliding-window models so prefix reuse works
         cparams.no_perf = True
+        cparams.flash_attn_type = (lc.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn is None
+                                   else lc.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
+                                   else lc.LLAMA_FLASH_ATTN_TYPE_DISABLED)
         try:
-            self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=verbose)
+            with suppress_stdout_stderr(disable=verbose):  # llama.cpp notes about the KV cache
+                self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=verbose)
         except (ValueError, RuntimeError) as e:
             self._model.close()
             raise ModelError(f"cannot create a llama.cpp context for {p}: {e}") from None
@@ -160,12 +169,19 @@ class LlamaModel(Model):
         self._formatter = None
         if template:
             eos, bos = self._model.token_eos(), self._model.token_bos()
-            self._formatter = Jinja2ChatFormatter(
-                template=str(template),
-                eos_token=self._model.token_get_text(eos) if eos != -1 else "",
-                bos_token=self._model.token_get_text(bos) if bos != -1 else "",
-                add_generation_prompt=True,
-            )
+            try:
+                self._formatter = Jinja2ChatFormatter(
+                    template=str(template),
+                    eos_token=self._model.token_get_text(eos) if eos != -1 else "",
+                    bos_token=self._model.token_get_text(bos) if bos != -1 else "",
+                    add_generation_prompt=True,
+                )
+            except Exception as e:  # a template llama-cpp-python's Jinja cannot compile
+                self.close()
+                raise ModelError(f"{p}: cannot use its chat template: {str(e).splitlines()[0]}") from None
+        if chat_template not in (None, True):  # a prompt format other than the file's: other outputs
+            fmt = hashlib.sha256(str(template).encode()).hexdigest()[:8] if template else "plain"
+            self.identity += f":{fmt}"
 
     # -- prompts ------------------------------------------------------------------------
     @property

@@ -24,6 +24,14 @@ from .prompt_format import plain_prompt
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
+class HTTPStatusError(ModelError):
+    """The server answered with an HTTP error status (after any retries)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _one_line(text: str, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -110,7 +118,7 @@ class OpenAIModel(Model):
                 if resp.status_code < 300:
                     return self._decode(resp, url)
                 if resp.status_code not in RETRY_STATUS or attempt >= self.max_retries:
-                    raise ModelError(f"{url}: HTTP {resp.status_code}: {_error_text(resp)}")
+                    raise HTTPStatusError(f"{url}: HTTP {resp.status_code}: {_error_text(resp)}", resp.status_code)
                 delay = _retry_after(resp)
             wait = min(self.max_backoff, self.backoff * (2 ** attempt))
             time.sleep(min(self.max_backoff, delay) if delay is not None else wait)
@@ -179,7 +187,12 @@ class OpenAIModel(Model):
         messages = [dict(m) for m in messages]
         out: list[Completion] = []
         if n == 1 or self._n_honoured is not False:
-            out = self._request(messages, params, n, base, tools)
+            try:
+                out = self._request(messages, params, n, base, tools)
+            except HTTPStatusError as e:
+                if n == 1 or e.status not in (400, 422):
+                    raise
+                out = []  # a server that rejects n > 1: ask for one sample per request
             if n > 1:
                 self._n_honoured = len(out) >= n
         missing = list(range(len(out), n))

@@ -113,7 +113,7 @@ def run_loop(ctx: RunContext, setup: Setup, rounds: int = 15, *, max_tokens: int
         comp = ctx.generate(messages, n=1, label=f"{label}-round-{k}", temperature=temp, max_tokens=max_tokens,
                             stop=[PLAN_END, "[STATEMENT]"], sample_offset=k - 1, meta={"round": k})[0]
         text = comp.text
-        parsed = parse_plan(text, setup.vocab)
+        parsed = parse_plan(text, setup.vocab, truncated=comp.finish_reason == "length")
         critique = read_critique(parsed, setup.vocab)
         verdict = None
         if critique is None:
@@ -123,6 +123,8 @@ def run_loop(ctx: RunContext, setup: Setup, rounds: int = 15, *, max_tokens: int
             if not verdict.valid and key in seen:
                 critique += f" (You proposed this same plan in round {seen[key]}.)"
             seen.setdefault(key, k)
+        if parsed.cut_off and not (verdict and verdict.valid):
+            critique += " (Your answer was cut off at the length limit; keep the plan short.)"
         rnd = Round(k, text, parsed, verdict, critique, comp.prompt_tokens, comp.completion_tokens)
         out.rounds.append(rnd)
         ctx.emit("plan_round", rnd.to_dict())

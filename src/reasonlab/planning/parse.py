@@ -36,6 +36,7 @@ class ParsedPlan:
     ignored: list[str] = field(default_factory=list)  # commentary lines (no action word)
     trailing: str = ""  # text after [PLAN END]
     ended: bool = False  # an explicit [PLAN END] was seen
+    cut_off: str = ""  # an unfinished last line (the output hit its token limit), not read
 
     @property
     def ok(self) -> bool:
@@ -44,7 +45,8 @@ class ParsedPlan:
 
     def to_dict(self) -> dict:
         return {"actions": [a.pddl() for a in self.actions], "errors": [str(e) for e in self.errors],
-                "ignored": self.ignored, "ended": self.ended, "trailing": self.trailing[:500]}
+                "ignored": self.ignored, "ended": self.ended, "trailing": self.trailing[:500],
+                "cut_off": self.cut_off}
 
 
 def plan_region(text: str) -> tuple[str, str, bool, int]:
@@ -59,12 +61,19 @@ def plan_region(text: str) -> tuple[str, str, bool, int]:
     return head, trailing, end >= 0, offset
 
 
-def parse_plan(text: str, vocab: Vocabulary) -> ParsedPlan:
-    """Grounded actions in `text`, with every line that could not be read recorded."""
+def parse_plan(text: str, vocab: Vocabulary, truncated: bool = False) -> ParsedPlan:
+    """Grounded actions in `text`, with every line that could not be read recorded.
+
+    truncated: the output stopped at its token limit; an unfinished last line (no newline after
+    it, no [PLAN END]) is then set aside as `cut_off` instead of being read.
+    """
     body, trailing, ended, offset = plan_region(text or "")
     out = ParsedPlan(trailing=trailing.strip(), ended=ended)
     keywords = vocab.keywords()
-    for i, raw in enumerate(body.splitlines(), start=1 + offset):
+    lines = body.splitlines()
+    if truncated and not ended and lines and not body.endswith("\n"):
+        out.cut_off = lines.pop().strip()
+    for i, raw in enumerate(lines, start=1 + offset):
         line = _MARKUP.sub("", raw).strip()
         if not line:
             continue

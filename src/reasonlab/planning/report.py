@@ -1,8 +1,8 @@
 """The planning report: autonomous vs LLM-Modulo vs planner, Blocksworld vs Mystery (the
 obfuscation drop), and the rounds-to-success distribution — built from run records.
 
-A record is a plain dict: dataset, strategy, model, valid (0/1), goal_reached, rounds_used,
-rounds_to_success, tokens, seconds, length_ratio (any may be None). `records_from_store`
+A record is a plain dict: dataset, strategy, model, valid (0/1), goal_reached,
+executable_prefix, rounds_used, rounds_to_success, tokens, seconds, length_ratio (any may be None). `records_from_store`
 reads them from an evaluation folder (`reasonlab eval … --out DIR`); benchmarks build them
 directly. `render(records)` returns Markdown.
 """
@@ -34,6 +34,7 @@ def records_from_store(folder: str | Path) -> list[Record]:
                         "item": row.key.item_id, "valid": m.get("valid_plan"),
                         "goal_reached": m.get("goal_reached"), "rounds_used": m.get("rounds_used"),
                         "rounds_to_success": m.get("rounds_to_success"), "length_ratio": m.get("length_ratio"),
+                        "executable_prefix": m.get("executable_prefix"),
                         "tokens": row.prompt_tokens + row.completion_tokens, "seconds": row.seconds})
         return out
     finally:
@@ -78,6 +79,8 @@ def summary_rows(records: list[Record]) -> list[dict[str, Any]]:
         rows.append({
             "dataset": ds, "strategy": strat, "model": model, "n": len(rs), "valid": len(solved),
             "goal_reached": _mean(r.get("goal_reached") for r in rs),
+            "executable_prefix": _mean(r.get("executable_prefix") for r in rs),
+            "tokens_per_item": tokens / len(rs),
             "rounds_used": _mean(r.get("rounds_used") for r in rs),
             "length_ratio": _mean(r.get("length_ratio") for r in solved),
             "tokens_per_solved": (tokens / len(solved)) if solved else None,
@@ -94,16 +97,17 @@ def render(records: list[Record], title: str = "Planning report") -> str:
         return "\n".join([*lines, "No planning records."])
     rows = summary_rows(records)
     lines += ["## Autonomous vs LLM-Modulo vs planner", "",
-              "| dataset | strategy | model | valid plans [95% CI] | goal reached | mean rounds | "
-              "length / optimal | tokens per solved | s per item |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| dataset | strategy | model | valid plans [95% CI] | goal reached | executable prefix | "
+              "mean rounds | length / optimal | tokens per item | tokens per solved | s per item |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         tps = "–" if r["tokens_per_solved"] is None else f"{r['tokens_per_solved']:.0f}"
         rounds = "–" if r["rounds_used"] is None else f"{r['rounds_used']:.1f}"
         ratio = "–" if r["length_ratio"] is None else f"{r['length_ratio']:.2f}"
         secs = "–" if r["seconds"] is None else f"{r['seconds']:.2f}"
         lines.append(f"| {r['dataset']} | {r['strategy']} | {r['model']} | {_rate(r['valid'], r['n'])} | "
-                     f"{_pct(r['goal_reached'])} | {rounds} | {ratio} | {tps} | {secs} |")
+                     f"{_pct(r['goal_reached'])} | {_pct(r['executable_prefix'])} | {rounds} | {ratio} | "
+                     f"{r['tokens_per_item']:.0f} | {tps} | {secs} |")
 
     # Obfuscation drop: same strategy, model and instance spec, plain vs mystery/random names.
     by_key = {(family(r["dataset"]), r["strategy"], r["model"]): r for r in rows}

@@ -8,10 +8,13 @@ Tie rule: among answers with the same (highest) count, the one whose first path 
 sample index wins — deterministic, and independent of how the samples were batched.
 
 Early stop (beyond the paper, ``early_stop=true``): samples are drawn in rounds (sample indices
-continue across rounds through `sample_offset`, so every sample is the same one the full run
-would draw, and cached alike). After each round the vote stops as soon as no assignment of the
-remaining samples could change the winner under the rule above; `details.early_stop` reports
-how many samples that saved.
+continue across rounds through `sample_offset`, so sample i has the seed and cache entry it has
+in a full run). After each round the vote stops as soon as no assignment of the remaining samples
+could change the winner under the rule above; `details.early_stop` reports how many samples that
+saved. Where a sample depends only on its index (cached samples, the scripted model) the answer
+is exactly the full-k answer; llama.cpp's numerics vary with the number of sequences decoded
+together, so there a sample drawn in a small round can differ from the same index drawn in a
+batch of k (the vote is then over an equally valid set of samples).
 """
 
 from __future__ import annotations

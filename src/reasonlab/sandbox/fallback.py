@@ -7,7 +7,8 @@ connect denied (Landlock ABI ≥ 4); signals and abstract UNIX sockets scoped to
 (ABI ≥ 6) — and (3) loads a seccomp filter (PyPI ``pyseccomp`` + libseccomp, when present)
 that refuses sockets, ptrace, mounts, namespaces, keyrings, BPF and module loading. Limits
 as with bubblewrap. What it lacks compared with bubblewrap: the host's PIDs stay visible in
-/proc, and without root the process-count limit counts every process of the user.
+/proc; without root the process-count limit counts every process of the user; the scratch
+directory is on the host's temp directory (each file's size is bounded, not the total).
 
 ``run_unisolated``: only for ``--unsafe-exec``: a child process with resource limits, nothing else.
 """
@@ -176,14 +177,9 @@ def _kill_uid(uid: int, exe: str) -> Callable[[subprocess.Popen], None]:
     return kill
 
 
-def _boot_args(prog: str, limits: Limits) -> list[str]:
-    return [prog, str(limits.cpu_s), str(limits.memory_mb), str(limits.processes), str(limits.file_size_mb),
-            str(limits.open_files)]
-
-
 def _run_child(info: SandboxInfo, code: str, limits: Limits, stdin: str | None, backend: str,
                isolate: bool) -> SandboxResult:
-    from .runner import _boot_source, _finish, _host_uid, _kill_group
+    from .runner import _boot_args, _boot_source, _finish, _host_uid, _kill_group
 
     interp = info.interpreter
     exe = interp.executable if interp is not None else os.path.realpath(shutil.which("python3") or "python3")

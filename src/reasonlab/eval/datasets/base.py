@@ -24,6 +24,7 @@ are reported with a 95% interval, other values as means; `None` means "not measu
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,6 +145,22 @@ class Dataset:
                     break
         return out
 
+    def exemplar_records(self, k: int, exclude: set[str], prompt_format: str = "closed") -> list[dict[str, str]]:
+        """Up to k few-shot exemplars from this dataset in the exemplar-file form
+        (`question`, `solution`, `answer`, `id`), rendered as the evaluated items are. The
+        solution is the item's worked solution (`meta["solution"]`) when it has one, else just
+        "The answer is …"."""
+        out = []
+        for it in self.exemplars(k, exclude):
+            gold, _ = it.gold_for(prompt_format)
+            solution = str(it.meta.get("solution") or "").strip()
+            tail = f"The answer is {gold}."
+            if not solution.endswith(tail):
+                solution = f"{solution}\n{tail}".strip()
+            out.append({"id": f"{self.prefix}:{it.id}", "question": self.problem(it, prompt_format).render(),
+                        "solution": solution, "answer": gold})
+        return out
+
     def score(self, item: Item, result: Result, prompt_format: str = "closed") -> dict[str, float | None]:
         """Metrics of one finished run. Default: strict and flexible match, edit distance, steps.
 
@@ -167,14 +184,19 @@ class Dataset:
 
 def score_of(dataset: Dataset, item: Item, result: Result, prompt_format: str) -> dict[str, float | None]:
     """Call `dataset.score`, passing the prompt format only to overrides that take it."""
-    fn = dataset.score
+    if _takes_format(type(dataset)):
+        return dataset.score(item, result, prompt_format)  # type: ignore[call-arg]
+    return dataset.score(item, result)  # type: ignore[call-arg]
+
+
+@functools.cache
+def _takes_format(cls: type[Dataset]) -> bool:
     try:
-        params = inspect.signature(fn).parameters
+        params = list(inspect.signature(cls.score).parameters.values())[1:]  # without self
     except (TypeError, ValueError):
-        params = {}
-    takes = "prompt_format" in params or len(params) >= 3 or any(
-        p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values())
-    return fn(item, result, prompt_format) if takes else fn(item, result)
+        return True
+    return any(p.name == "prompt_format" or p.kind is inspect.Parameter.VAR_POSITIONAL for p in params) \
+        or len(params) >= 3
 
 
 REGISTRY: dict[str, type[Dataset]] = {}

@@ -3,7 +3,8 @@
 Fields: `question` (text), `answer` (text or number; a GSM8K answer "… #### 42" gives "42"),
 optional `id`, `choices` (list of option texts; then `answer` is the correct option's text,
 its letter "B", or its 0-based index as a number), `kind` (number|choice|text), `steps`
-(object of intermediate-step answers) and `meta`. Blank lines are skipped.
+(object of intermediate-step answers), `solution` (a worked solution, used when items serve as
+few-shot exemplars; a GSM8K answer's text before '####' is one) and `meta`. Blank lines are skipped.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def parse_line(line: str, where: str, index: int) -> Item | None:
         return Item(id=item_id, question=question, answer=choices[gi], kind="choice", choices=choices,
                     gold_index=gi, steps={k: str(v) for k, v in steps.items()}, meta=meta)
     answer = gsm8k_final(raw) if isinstance(raw, str) else str(raw)
+    if isinstance(raw, str) and "####" in raw and "solution" not in meta:
+        # GSM8K: the worked solution before '####' (calculator annotations <<…>> removed)
+        meta = {**meta, "solution": re.sub(r"<<[^>]*>>", "", raw.split("####")[0]).strip()}
+    if isinstance(obj.get("solution"), str):
+        meta = {**meta, "solution": obj["solution"]}
     kind = obj.get("kind") or ("number" if parse_number(answer) is not None and
                                 len(answer) < 32 and not re.search(r"[A-Za-z]{3,}", answer) else "text")
     return Item(id=item_id, question=question, answer=answer, kind=kind,

@@ -23,7 +23,7 @@ from ...errors import InputError
 from .base import Dataset, Item, register
 
 
-def _two_step(rng: random.Random) -> tuple[str, str, dict[str, str]]:
+def _two_step(rng: random.Random) -> tuple[str, str, dict[str, str], str]:
     a, b, c = rng.randint(2, 99), rng.randint(2, 99), rng.randint(2, 12)
     op1 = rng.choice("+-")
     op2 = rng.choice("*+-")
@@ -31,10 +31,11 @@ def _two_step(rng: random.Random) -> tuple[str, str, dict[str, str]]:
     final = {"*": first * c, "+": first + c, "-": first - c}[op2]
     shown = {"*": "*", "+": "+", "-": "-"}[op2]
     q = f"Calculate the answer: ({a} {op1} {b}) {shown} {c}"
-    return q, str(final), {"first": str(first)}
+    sol = f"First, {a} {op1} {b} = {first}. Then {first} {shown} {c} = {final}."
+    return q, str(final), {"first": str(first)}, sol
 
 
-def _slope(rng: random.Random) -> tuple[str, str, dict[str, str]]:
+def _slope(rng: random.Random) -> tuple[str, str, dict[str, str], str]:
     x1, y1 = rng.randint(-20, 20), rng.randint(-20, 20)
     x2 = x1
     while x2 == x1:
@@ -42,19 +43,23 @@ def _slope(rng: random.Random) -> tuple[str, str, dict[str, str]]:
     y2 = rng.randint(-20, 20)
     slope = Fraction(y2 - y1, x2 - x1)
     q = f"What is the slope of the line passing through the points ({x1}, {y1}) and ({x2}, {y2})?"
-    return q, format_number(slope), {"rise": str(y2 - y1), "run": str(x2 - x1)}
+    sol = (f"The rise is {y2} - ({y1}) = {y2 - y1} and the run is {x2} - ({x1}) = {x2 - x1}, "
+           f"so the slope is {y2 - y1}/{x2 - x1} = {format_number(slope)}.")
+    return q, format_number(slope), {"rise": str(y2 - y1), "run": str(x2 - x1)}, sol
 
 
-def _linear(rng: random.Random) -> tuple[str, str, dict[str, str]]:
+def _linear(rng: random.Random) -> tuple[str, str, dict[str, str], str]:
     a = rng.choice([k for k in range(-12, 13) if k not in (0, 1)])
     x, b = rng.randint(-20, 20), rng.randint(-50, 50)
     c = a * x + b
     sign = "+" if b >= 0 else "-"
     q = f"Solve for x: {a}x {sign} {abs(b)} = {c}. What is x?"
-    return q, str(x), {"rhs": str(c - b)}
+    sol = f"Subtract {b} from both sides: {a}x = {c} - ({b}) = {c - b}. Divide by {a}: x = {x}."
+    return q, str(x), {"rhs": str(c - b)}, sol
 
 
-GENERATORS: dict[str, Callable[[random.Random], tuple[str, str, dict[str, str]]]] = {
+# each returns (question, answer, intermediate-step answers, worked solution)
+GENERATORS: dict[str, Callable[[random.Random], tuple[str, str, dict[str, str], str]]] = {
     "two-step-arithmetic": _two_step,
     "slope": _slope,
     "linear-equation": _linear,
@@ -69,9 +74,9 @@ def generate(kind: str, n: int, seed: int = 0) -> list[Item]:
     rng = random.Random(f"{kind}:{seed}")
     items = []
     for i in range(n):
-        q, a, steps = gen(rng)
+        q, a, steps, solution = gen(rng)
         items.append(Item(id=f"{seed}-{i}", question=q, answer=a, kind="number", steps=steps,
-                          meta={"procedure": kind}))
+                          meta={"procedure": kind, "solution": solution}))
     return items
 
 
