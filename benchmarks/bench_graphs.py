@@ -201,7 +201,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=4, help="workers for the overhead run")
     ap.add_argument("--delay-nodes", type=int, default=120)
     ap.add_argument("--delay", type=float, default=0.05)
-    ap.add_argument("--problems", type=int, default=15)
+    ap.add_argument("--problems", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--strategies", default="zero-shot-cot,graph,least-to-most")

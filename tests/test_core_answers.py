@@ -34,6 +34,16 @@ def test_extract_choice():
     assert extract("C", "choice").flexible == "C"
 
 
+@pytest.mark.parametrize("text,letter", [
+    ("I pick (B) because it fits", "B"), ("The correct option is C.", "C"), ("D) seven", "D"),
+    ("A", "A"), ("I think so", None), ("A cat sat", None), ("answer: E", "E"), ("The answer is a dog", None),
+])
+def test_choice_letter(text, letter):
+    from reasonlab.answers.filters import choice_letter
+
+    assert choice_letter(text) == letter
+
+
 def test_last_answer_marker_wins():
     assert extract("The answer is 3. Wait, no. The answer is 5.").strict == "5"
 

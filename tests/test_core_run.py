@@ -9,8 +9,7 @@ from reasonlab import Cache, Problem, RunContext, get_strategy, list_strategies,
 from reasonlab.cache import cache_key
 from reasonlab.context import BudgetExceeded, Cancelled
 from reasonlab.errors import InputError
-from reasonlab.models import GenParams, ModelError, parse_spec
-from reasonlab.models import SpecError
+from reasonlab.models import GenParams, ModelError, SpecError, parse_spec
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.predict import StrategyError
 

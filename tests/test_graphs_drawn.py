@@ -186,7 +186,45 @@ def test_dry_run_shows_plan_prompt():
 @pytest.mark.parametrize("text", [
     '{"steps": [{"id": "c", "compute": {"c": "20 - 3"}}, {"id": "done", "output": "{c}"}}]}',  # one } too many
     '{"steps": [{"id": "c", "compute": {"c": "20 - 3"}}, {"id": "done", "output": "{c}"',  # cut off
+    'Sure: {"steps": [{"id": "c", "compute": {"c": "20 - 3"}}, {"id": "done", "output": "the answer is',
 ])
 def test_extract_json_repairs_brackets(text):
     data = extract_json(text, ("steps",))
     assert [s["id"] for s in data["steps"]] == ["c", "done"]
+    assert data["steps"][0]["compute"] == {"c": "20 - 3"}
+
+
+def test_flow_answer_value_in_place_of_kind_is_dropped():
+    from reasonlab.graphs.drawn import normalize_flow
+
+    data = normalize_flow({"steps": [{"id": "a", "ask": "How many?", "answer": "15"},
+                                     {"id": "o", "output": "{a_answer}"}]})
+    assert "answer" not in data["steps"][0] and data["steps"][0]["set"] == "a_answer"
+    spec, _ = spec_from_reply(json.dumps({"steps": data["steps"]}), "flow")
+    assert spec.nodes[0].answer == "text"
+
+
+def test_graph_plan_call_carries_grammar_unless_unconstrained(tmp_path, monkeypatch):
+    monkeypatch.setenv("REASONLAB_CACHE", str(tmp_path / "c.sqlite"))
+    from reasonlab.graphs.grammar import graph_grammar
+
+    def model():
+        return ScriptedModel(replies=[json.dumps(PLAN)], default="The answer is 7.")
+
+    r = run("Elsa has 5 apples. Anna has 2 more. How many together?", "graph", model(), cache=False)
+    plan = r.calls[0]
+    assert plan.label == "plan" and plan.params["grammar"] == graph_grammar(8) and plan.meta["constrained"]
+    assert all("grammar" not in c.params for c in r.calls[1:])  # node calls are free text
+    r = run("Elsa has 5 apples. Anna has 2 more. How many together?", "graph", model(), cache=False,
+            constrained=False)
+    assert "grammar" not in r.calls[0].params and r.calls[0].meta["constrained"] is False
+
+
+def test_flow_plan_call_carries_flow_grammar(tmp_path, monkeypatch):
+    monkeypatch.setenv("REASONLAB_CACHE", str(tmp_path / "c.sqlite"))
+    from reasonlab.graphs.grammar import flow_grammar
+
+    r = run("A pen costs 3 dollars. How much do 4 pens cost?", "flow",
+            ScriptedModel(replies=[json.dumps(FLOW)], default="The answer is 12."), cache=False, max_nodes=5)
+    assert r.calls[0].params["grammar"] == flow_grammar(5)
+

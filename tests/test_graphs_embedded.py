@@ -46,3 +46,16 @@ def test_flowchart_example_on_smollm2(cache_env):
         assert result.path[-1] == "done" and isinstance(result.state["total"], (int, float))
     else:  # a reply without a number fails the typed step, named
         assert result.failed_node in ("read_price", "read_count", "subtotal", "apply_discount")
+
+
+def test_graph_plan_is_json_under_grammar_on_smollm2(cache_env):
+    import json
+
+    from reasonlab.runner import run
+
+    r = run("Tom has 3 boxes of 4 pens. He gives away 5 pens. How many pens does he have left?",
+            "graph", "smollm2", cache=False, max_tokens=32, plan_tokens=320)
+    plan = r.calls[0]
+    assert plan.label == "plan" and plan.meta["constrained"] and plan.params["grammar"].startswith("root ::=")
+    data = json.loads(plan.output)  # the grammar admits nothing but the plan's JSON shape
+    assert isinstance(data["nodes"], list) and data["nodes"] and isinstance(data["output"], str)

@@ -135,10 +135,14 @@ class RunContext:
         sample_offset: int = 0,
         tools: list[dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
+        grammar: str | None = None,
     ) -> list[Completion]:
-        """Return n completions (samples sample_offset … sample_offset+n-1) of one request."""
+        """Return n completions (samples sample_offset … sample_offset+n-1) of one request.
+
+        `grammar` (GBNF, root rule `root`) constrains the output on backends that support it.
+        """
         params = GenParams.make(temperature=temperature, max_tokens=max_tokens, stop=stop,
-                                top_p=top_p, seed=self.seed)
+                                top_p=top_p, seed=self.seed, grammar=grammar)
         messages = [dict(m) for m in messages]
         self._check(n)
         if self.listeners:

@@ -23,7 +23,13 @@ _ANSWER_IS = re.compile(
     re.IGNORECASE,
 )
 _HASH = re.compile(r"####\s*(?P<ans>[^\n]+)")
-_CHOICE = re.compile(r"(?:^|[\s(\[])\(?(?P<letter>[A-J])\)?(?:[).:\]\s]|$)")
+# Option letters, most explicit first: "(B)", "option B", a line "B) …" / "B. …", a lone "B".
+# A bare capital inside prose is not trusted: "I" and "A" are English words.
+_CHOICE_FORMS = [
+    re.compile(r"[(\[](?P<letter>[A-J])[)\]]"),
+    re.compile(r"\b(?i:option|choice|answer|letter)\s*(?i:is\s*)?:?\s*(?P<letter>[A-J])\b"),
+    re.compile(r"^\s*(?P<letter>[A-J])\s*(?:[).:]|$)", re.MULTILINE),
+]
 
 
 def _boxed(text: str) -> str | None:
@@ -77,8 +83,11 @@ def first_number(text: str) -> str | None:
 
 
 def choice_letter(text: str) -> str | None:
-    m = _CHOICE.search(text.strip())
-    return m.group("letter") if m else None
+    for form in _CHOICE_FORMS:
+        m = form.search(text.strip())
+        if m:
+            return m.group("letter").upper()
+    return None
 
 
 def last_line(text: str) -> str | None:

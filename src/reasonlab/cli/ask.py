@@ -6,7 +6,16 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, format_messages, json_option, load_cache, model_option, no_cache_option, parse_kv, read_question
+from ._common import (
+    echo_json,
+    format_messages,
+    json_option,
+    load_cache,
+    model_option,
+    no_cache_option,
+    parse_kv,
+    read_question,
+)
 
 
 @click.command()

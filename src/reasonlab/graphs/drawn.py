@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
-from .spec import Flowchart, Graph, SpecError, escape, from_dict
+from .spec import ANSWER_KINDS, Flowchart, Graph, SpecError, escape, from_dict
 from .validate import check
 
 _FENCE = re.compile(r"```(?:json|yaml|yml|JSON)?\s*\n(.*?)```", re.DOTALL)
@@ -96,10 +96,12 @@ def extract_json(text: str, keys: tuple[str, ...] = ("nodes", "steps")) -> Any:
         if not any(wanted(c) for c in candidates):  # the outer object may be almost-JSON
             start = min((i for i in (blob.find("{"), blob.find("[")) if i >= 0), default=-1)
             end = max(blob.rfind("}"), blob.rfind("]"))
-            if 0 <= start < end:
-                obj = _lenient(blob[start:end + 1])
-                if isinstance(obj, (dict, list)) and obj:
+            spans = ([blob[start:]] if start >= 0 else []) + ([blob[start:end + 1]] if 0 <= start < end else [])
+            for span in spans:  # everything (a reply cut off mid-way), else up to the last bracket
+                obj = _lenient(span)
+                if isinstance(obj, (dict, list)) and obj and (wanted(obj) or span is spans[-1]):
                     candidates.insert(0, obj)
+                    break
         if any(wanted(c) for c in candidates):
             break
     for c in candidates:
@@ -224,6 +226,8 @@ def normalize_flow(data: Any, node_tokens: int | None = None) -> dict[str, Any]:
         for k in ("question", "q", "prompt"):
             if k in s and "ask" not in s:
                 s["ask"] = s.pop(k)
+        if "answer" in s and s["answer"] not in ANSWER_KINDS:
+            s.pop("answer")  # a model that wrote its answer where the answer kind goes
         if "set" in s:
             s["set"] = _sid(s["set"], 0)
             state.setdefault(s["set"], "any")

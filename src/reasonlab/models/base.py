@@ -28,10 +28,13 @@ class GenParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int = 0  # base seed; sample i of a request uses seed + i
+    grammar: str | None = None  # a GBNF grammar (root rule `root`) the output must match, where supported
 
     def to_dict(self) -> dict[str, Any]:
         d = {name: getattr(self, name) for name in _field_names(type(self))}  # flat values: no deep copy
         d["stop"] = list(self.stop)
+        if self.grammar is None:  # absent, not null: cache keys from before the field stay valid
+            del d["grammar"]
         return d
 
     @classmethod

@@ -271,6 +271,17 @@ class LlamaModel(Model):
     def _sampler(self, params: GenParams, seed: int) -> Any:
         lc = self._lc
         chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        if params.grammar:
+            # First in the chain: it masks tokens the grammar forbids; llama_sampler_sample
+            # accepts the chosen token on the whole chain, which advances the grammar.
+            from llama_cpp._utils import suppress_stdout_stderr
+
+            with suppress_stdout_stderr(disable=False):  # the parser's error lines go to stderr
+                grammar = lc.llama_sampler_init_grammar(self._vocab, params.grammar.encode("utf-8"), b"root")
+            if not grammar:
+                lc.llama_sampler_free(chain)
+                raise ModelError(f"{self.spec}: the grammar does not parse as GBNF with a `root` rule")
+            lc.llama_sampler_chain_add(chain, grammar)
         if params.temperature <= 0:
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
         else:
@@ -318,8 +329,10 @@ class LlamaModel(Model):
                 lc.llama_memory_seq_rm(self._mem, s, -1, -1)
                 lc.llama_memory_seq_cp(self._mem, 0, s, -1, -1)
             first = sample_offset + len(out)
-            samplers = [self._sampler(params, params.seed + first + s) for s in range(m)]
+            samplers: list[Any] = []
             try:
+                for s in range(m):
+                    samplers.append(self._sampler(params, params.seed + first + s))
                 out.extend(self._decode_sequences(tokens, m, samplers, max_new, params.max_tokens, stops))
             finally:
                 for smpl in samplers:

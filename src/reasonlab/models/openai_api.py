@@ -155,6 +155,8 @@ class OpenAIModel(Model):
             body["stop"] = list(params.stop)
         if tools:
             body["tools"] = tools
+        if params.grammar:  # llama.cpp's server constrains to it; other servers ignore the field
+            body["grammar"] = params.grammar
         body.update(self.extra_body)
         return body
 

@@ -6,8 +6,8 @@ about the original domain. Two variants:
   from a list for any other domain);
 - ``random``: random letter strings drawn from a seed.
 
-Renaming works on the PDDL text of any STRIPS domain: every occurrence of an action or
-predicate name (and the domain's own name) is replaced, nothing else is touched.
+Renaming works on the PDDL text of any STRIPS domain: every occurrence of an action,
+predicate or type name (and the domain's own name) is replaced, nothing else is touched.
 """
 
 from __future__ import annotations
@@ -44,9 +44,11 @@ STYLES = ("mystery", "random")
 
 
 def names_of(task: Task) -> list[str]:
-    """The names a mystery renaming replaces: domain name, actions, predicates."""
+    """The names a mystery renaming replaces: domain name, types, actions, predicates."""
     view = task.strips
-    return [n for n in (view.domain_name, *view.actions, *view.predicates) if n]
+    types = [t.name for t in task.up_problem.user_types if t.name != "object"]
+    out = [n for n in (view.domain_name, *types, *view.actions, *view.predicates) if n]
+    return list(dict.fromkeys(out))
 
 
 def make_mapping(task: Task, style: str = "mystery", seed: int = 0) -> dict[str, str]:
@@ -77,10 +79,18 @@ def make_mapping(task: Task, style: str = "mystery", seed: int = 0) -> dict[str,
     return out
 
 
-def rename_text(text: str, mapping: dict[str, str]) -> str:
-    """Replace whole PDDL names (case-insensitive) by their mapped names."""
+_VAR = re.compile(r"\?[A-Za-z][\w-]*")
+
+
+def rename_text(text: str, mapping: dict[str, str], neutral_variables: bool = True) -> str:
+    """Replace whole PDDL names (case-insensitive) by their mapped names; with
+    `neutral_variables`, parameters become ?v1, ?v2… (so '?gripper' gives nothing away)."""
     low = {k.lower(): v for k, v in mapping.items()}
-    return _NAME.sub(lambda m: low.get(m.group(1).lower(), m.group(1)), text)
+    out = _NAME.sub(lambda m: low.get(m.group(1).lower(), m.group(1)), text)
+    if neutral_variables:
+        seen: dict[str, str] = {}
+        out = _VAR.sub(lambda m: seen.setdefault(m.group(0).lower(), f"?v{len(seen) + 1}"), out)
+    return out
 
 
 def obfuscate(task: Task, style: str = "mystery", seed: int = 0) -> tuple[Task, dict[str, str]]:

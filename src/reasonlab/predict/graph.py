@@ -7,6 +7,11 @@ no nodes…) is repaired once by showing the model the problem (label "repair");
 too, or the graph fails at run time, the strategy falls back to zero-shot CoT and records why in
 `Prediction.note`, in `details["graph"]["fallback"]` and in the plan call's `meta["fallback"]`.
 `details["graph"]` holds nodes, edges, per-node answers, states and timings.
+
+With `constrained` (the default) the plan and repair calls carry a GBNF grammar of the expected
+JSON (`graphs/grammar.py`); backends that support grammars (the embedded llama.cpp model, a
+llama.cpp server) can then only produce JSON of that shape, others ignore it. The calls' meta
+says `constrained: true`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from ..answers import extract
 from ..context import RunContext
 from ..graphs.drawn import DrawnError, spec_from_reply
 from ..graphs.executor import Executor, GraphRun, bind_inputs
+from ..graphs.grammar import flow_grammar, graph_grammar
 from ..graphs.spec import _fmt
 from ..prompts import answer_kind
 from ..result import Prediction, Problem
@@ -53,6 +59,8 @@ class GraphOptions(Options):
     concurrency: int = opt(4, "most nodes asked at the same time")
     max_steps: int = opt(64, "step budget of the run")
     example: bool = opt(True, "show one worked decomposition before the question")
+    constrained: bool = opt(True, "constrain the plan call's output to the plan's JSON shape with a grammar "
+                                  "(where the backend supports grammars)")
 
 
 def plan_messages(prompt: str, problem: Problem, example: tuple[str, str] | None) -> list[dict[str, str]]:
@@ -70,13 +78,16 @@ def draw_and_run(strategy: Strategy, ctx: RunContext, problem: Problem, mode: st
     o = strategy.options
     kind = answer_kind(problem)
     msgs = plan_messages(prompt, problem, example if o.example else None)
+    grammar = None
+    if o.constrained:
+        grammar = (graph_grammar if mode == "graph" else flow_grammar)(o.max_nodes)
     attempts: list[dict[str, Any]] = []
     spec = norm = None
     reason = ""
     for attempt in range(2 if o.repair else 1):
         label = "plan" if attempt == 0 else "repair"
         text = ctx.complete(msgs, label=label, temperature=o.temperature, max_tokens=o.plan_tokens,
-                            meta={"mode": mode})
+                            grammar=grammar, meta={"mode": mode, "constrained": grammar is not None})
         plan_call = ctx.calls[-1] if ctx.calls else None
         try:
             spec, norm = spec_from_reply(text, mode, answer_kind=kind, max_nodes=o.max_nodes,
