@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from _machine import machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from reasonlab.models import GenParams, load_model  # noqa: E402
 from reasonlab.models.llama import LlamaModel, cpu_count  # noqa: E402
@@ -40,16 +41,6 @@ QUESTIONS = [
 ]
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def timed(fn):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -23,15 +21,12 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _machine import machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from reasonlab.planning import blocksworld as bw
 from reasonlab.planning.planner import solve
 from reasonlab.planning.render import vocabulary
 from reasonlab.planning.validate import validate
-
-
-def machine() -> str:
-    return f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · " \
-           f"load {os.getloadavg()[0]:.1f} · Python {platform.python_version()}"
 
 
 def med_ms(xs: list[float]) -> str:

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
-import os
-import platform
 import random
 import statistics
 import subprocess
@@ -26,13 +23,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from _machine import machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from reasonlab.eval.intervals import wilson  # noqa: E402
 from reasonlab.sandbox import Limits, detect, run_code
-
-
-def machine() -> str:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
-    return (f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}, load {load[0]:.1f}")
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -96,14 +90,6 @@ def problems(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 0.0
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def bench_model(n: int, strategies: list[str], model: str) -> None:

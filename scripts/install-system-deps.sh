@@ -2,10 +2,11 @@
 # System packages reasonlab needs beyond PyPI. Safe to re-run: installs only what is missing.
 #   bubblewrap  the sandbox for model-written code (reasonlab sandbox check)
 #   chromium    headless browser for the web page test (tests/test_web_page.py, marker "browser")
+#   python3     a system interpreter the sandbox's unprivileged uid can read (pyenv under /root is not)
 # Without root (or without apt-get) it prints the command to run instead.
 set -euo pipefail
 
-PACKAGES="bubblewrap chromium"
+PACKAGES="bubblewrap chromium python3"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -6,12 +6,11 @@ imports inside the command functions so `reasonlab --help` stays fast.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 
 import click
 
+from ..discover import import_submodules
 from ..errors import ReasonlabError
 
 
@@ -26,10 +25,9 @@ def cli() -> None:
     """
 
 
-for _mod in pkgutil.iter_modules(__path__):
-    if not _mod.name.startswith("_"):
-        for _cmd in getattr(importlib.import_module(f"{__name__}.{_mod.name}"), "COMMANDS", []):
-            cli.add_command(_cmd)
+for _mod in import_submodules(__name__):
+    for _cmd in getattr(_mod, "COMMANDS", []):
+        cli.add_command(_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
@@ -61,6 +62,33 @@ class Completion:
     completion_tokens: int = 0
     finish_reason: str = "stop"
     tool_calls: list[dict[str, Any]] | None = None  # native function calls, when the backend returns them
+
+
+def normalize_tool_calls(raw: Any) -> list[dict[str, Any]] | None:
+    """Tool calls in OpenAI form (or already flat) into [{"name", "arguments": dict, "id"?}]; None if none.
+
+    Arguments that are not a JSON object come back as {"_raw": ...}, so a tool call fails cleanly.
+    """
+    if not raw or not isinstance(raw, list):
+        return None
+    calls = []
+    for tc in raw:
+        if not isinstance(tc, dict):
+            continue
+        fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
+        args = fn.get("arguments", {})
+        if isinstance(args, str):
+            try:
+                args = json.loads(args) if args.strip() else {}
+            except json.JSONDecodeError:
+                args = {"_raw": args}
+        if not isinstance(args, dict):
+            args = {"_raw": args}
+        call: dict[str, Any] = {"name": str(fn.get("name", "")), "arguments": args}
+        if tc.get("id"):
+            call["id"] = tc["id"]
+        calls.append(call)
+    return calls or None
 
 
 @dataclass

@@ -18,7 +18,16 @@ from typing import Any
 
 import httpx
 
-from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo, NotSupported
+from .base import (
+    Completion,
+    GenParams,
+    Message,
+    Model,
+    ModelError,
+    ModelInfo,
+    NotSupported,
+    normalize_tool_calls,
+)
 from .prompt_format import plain_prompt
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -174,7 +183,7 @@ class OpenAIModel(Model):
             if not isinstance(msg, dict):
                 raise ModelError(f"{url}: a choice has no message: {_one_line(json.dumps(c), 120)}")
             texts.append(msg.get("content") or "")
-            calls.append(_parse_tool_calls(msg.get("tool_calls")))
+            calls.append(normalize_tool_calls(msg.get("tool_calls")))
             reasons.append(c.get("finish_reason") or "stop")
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
@@ -265,28 +274,6 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
-def _parse_tool_calls(raw: Any) -> list[dict[str, Any]] | None:
-    """OpenAI tool_calls into [{"name", "arguments": dict, "id"}]; None when there are none."""
-    if not raw or not isinstance(raw, list):
-        return None
-    calls = []
-    for tc in raw:
-        if not isinstance(tc, dict):
-            continue
-        fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
-        args = fn.get("arguments", {})
-        if isinstance(args, str):
-            try:
-                args = json.loads(args) if args.strip() else {}
-            except json.JSONDecodeError:
-                args = {"_raw": args}
-        if not isinstance(args, dict):
-            args = {"_raw": args}
-        call: dict[str, Any] = {"name": str(fn.get("name", "")), "arguments": args}
-        if tc.get("id"):
-            call["id"] = tc["id"]
-        calls.append(call)
-    return calls or None
 
 
 def _split_tokens(total: int, texts: list[str]) -> list[int]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from ..discover import import_submodules
 from .base import REGISTRY, Options, Strategy, StrategyError, describe_options, opt, register
 
 __all__ = ["REGISTRY", "Options", "Strategy", "StrategyError", "describe_options", "opt", "register",
@@ -17,9 +15,7 @@ def _load_all() -> None:
     global _loaded
     if _loaded:
         return
-    for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_") and mod.name != "base":
-            importlib.import_module(f"{__name__}.{mod.name}")
+    import_submodules(__name__, skip=("base",))
     _loaded = True
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..answers import extract
 from ..context import RunContext
+from ..models.base import normalize_tool_calls
 from ..prompts import answer_kind
 from ..result import Prediction, Problem
 from ..tools import Tool, ToolError, call_tool, list_tools
@@ -251,16 +252,8 @@ class ReAct(Strategy):
                 answer = parse_final(c.text) or extract(c.text, kind).flexible
                 return self.finish(answer, transcript, steps, kind, "native")
             wire = []
-            for j, call in enumerate(calls):
-                fn = call.get("function") if isinstance(call.get("function"), dict) else call
-                args = fn.get("arguments", {})
-                if isinstance(args, str):
-                    try:
-                        args = json.loads(args) if args.strip() else {}
-                    except json.JSONDecodeError:
-                        args = {"_raw": args}
-                call_id = str(call.get("id") or f"call_{step}_{j}")
-                wire.append((call_id, str(fn.get("name", "")), args))
+            for j, call in enumerate(normalize_tool_calls(calls) or []):
+                wire.append((str(call.get("id") or f"call_{step}_{j}"), call["name"], call["arguments"]))
             messages.append({"role": "assistant", "content": c.text or "", "tool_calls": [
                 {"id": cid, "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
                 for cid, name, args in wire]})

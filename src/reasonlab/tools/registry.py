@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..discover import import_submodules
 from ..errors import ReasonlabError
 
 
@@ -65,10 +64,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None,
 
 def _load_builtins() -> None:
     """Import every module of this package so built-in tools register themselves."""
-    pkg = importlib.import_module(__package__)
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("registry",) and not mod.name.startswith("_"):
-            importlib.import_module(f"{__package__}.{mod.name}")
+    import_submodules(__package__, skip=("registry",))
 
 
 def list_tools() -> dict[str, Tool]:

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from ...discover import import_submodules
 from ...errors import InputError
 from .base import (
     LETTERS,
@@ -31,9 +29,7 @@ def _load_all() -> None:
     global _loaded
     if _loaded:
         return
-    for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_") and mod.name != "base":
-            importlib.import_module(f"{__name__}.{mod.name}")
+    import_submodules(__name__, skip=("base",))
     _loaded = True
 
 
