@@ -142,7 +142,8 @@ class _Validator:
             if isinstance(self.spec, Graph) and n.id in self.spec.inputs:
                 self.add(f"id {n.id!r} is also an input name; rename one of them", n)
             if n.id in seen:
-                self.add(f"duplicate id {n.id!r} (first at line {seen[n.id].line})", n)
+                where = f" (first at line {seen[n.id].line})" if seen[n.id].line is not None else ""
+                self.add(f"duplicate id {n.id!r}{where}", n)
             seen.setdefault(n.id, n)
         if not self.spec.nodes:
             self.add("no nodes", line=self.spec.line)
