@@ -22,7 +22,6 @@ import ctypes
 import hashlib
 import math
 import os
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,11 @@ from typing import Any
 from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo
 from .prompt_format import PLAIN_STOPS, plain_prompt
 
-# llama.cpp's CPU backend runs on OpenMP. Its default spin-waiting makes every thread burn its
-# time slice at each barrier; on a busy machine (more runnable threads than cores) that made
-# 2-thread generation 10-40x slower than 1 thread (measured: 32 tokens in 25-85 s vs 2.2 s).
-# Sleeping waits cost little on an idle machine. libgomp reads this once, when llama_cpp first
-# loads it, so it is set on import of this module; a value set by the user wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# llama.cpp's CPU backend runs on OpenMP, whose threads spin-wait at each barrier by default.
+# On a quiet machine that is the fast choice (SmolLM2, 2 threads: 106 tok/s spinning vs 33 tok/s
+# with OMP_WAIT_POLICY=PASSIVE). On an oversubscribed machine (more runnable threads than cores)
+# spinning made 2-thread generation 10-40x slower than 1 thread; there, set
+# OMP_WAIT_POLICY=PASSIVE or pass n_threads=1 (`reasonlab serve --threads 1`). See docs/models.md.
 
 _BACKEND_LOCK = threading.Lock()
 _BACKEND_READY = False
@@ -44,8 +42,6 @@ _BACKEND_READY = False
 def _llama_cpp() -> Any:
     """Import llama_cpp once and initialise its backend quietly."""
     global _BACKEND_READY
-    if "llama_cpp" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
         from llama_cpp import _logger
