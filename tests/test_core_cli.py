@@ -79,3 +79,10 @@ def test_strategies_lists_options():
     p = rl("strategies", "--json")
     d = json.loads(p.stdout)
     assert "zero-shot-cot" in d and any(o["name"] == "extract_tokens" for o in d["zero-shot-cot"]["options"])
+
+
+def test_option_keys_normalise_names_but_not_strategy_prefixes():
+    from reasonlab.cli._common import parse_kv
+
+    assert parse_kv(("max-tokens=5", "self-consistency.early-stop=1")) == {
+        "max_tokens": "5", "self-consistency.early_stop": "1"}

@@ -23,7 +23,9 @@ def parse_kv(pairs: tuple[str, ...], what: str = "option") -> dict[str, str]:
         key, eq, value = p.partition("=")
         if not eq or not key:
             raise click.BadParameter(f"{what} {p!r} is not KEY=VALUE")
-        out[key.strip().replace("-", "_")] = value
+        # option names take '_' (max-tokens → max_tokens); a "STRATEGY." prefix keeps its own name
+        prefix, dot, name = key.strip().rpartition(".")
+        out[f"{prefix}{dot}{name.replace('-', '_')}"] = value
     return out
 
 

@@ -77,7 +77,7 @@ def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int
         datasets=list(datasets), strategies=_csv(strategies), models=_csv(models), out=out, limit=limit,
         runs=runs, seed=seed, shots=_shots(shots), prompt_formats=_csv(prompt_formats),
         temperature=temperature, concurrency=concurrency,
-        options={k.replace("-", "_"): v for k, v in parse_kv(extra).items()},
+        options=parse_kv(extra),
         tolerance=tolerance, smooth=smooth, cache=cache, timeout=timeout, exemplars=exemplars)
     harness = Harness(cfg, progress=progress)
     try:
