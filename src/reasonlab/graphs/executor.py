@@ -458,12 +458,7 @@ class Executor(FlowchartRunner):
             if lp.until is not None and self._cond(lp.until, benv, n, nr, it):
                 exited = True
                 break
-        nr.iterations, nr.exhausted = rounds, not exited
-        if not exited and lp.on_max == "error":
-            raise NodeFailed(n.id, f"loop {n.id!r} reached its maximum of {lp.max} rounds without its exit "
-                                   "condition holding", "loop_max")
-        if not exited:
-            nr.note = f"stopped after the maximum of {lp.max} rounds"
+        nr.end_loop(rounds, exited, lp.max, lp.on_max)
         return current
 
     # -- flowcharts ---------------------------------------------------------------------------

@@ -117,12 +117,7 @@ class FlowchartRunner:
             if lp.until is not None and self._cond(lp.until, env, s, nr, it):
                 exited = True
                 break
-        nr.iterations, nr.exhausted = rounds, not exited
-        if not exited and lp.on_max == "error":
-            raise NodeFailed(s.id, f"loop {s.id!r} reached its maximum of {lp.max} rounds without its exit "
-                                   "condition holding", "loop_max")
-        if not exited:
-            nr.note = f"stopped after the maximum of {lp.max} rounds"
+        nr.end_loop(rounds, exited, lp.max, lp.on_max)
         return rounds
 
     def _parallel(self, s: Node, f: Flowchart, state: dict[str, Any], inputs: dict[str, Any],

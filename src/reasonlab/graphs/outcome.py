@@ -42,6 +42,16 @@ class NodeRun:
     def seconds(self) -> float | None:
         return None if self.started is None or self.ended is None else self.ended - self.started
 
+    def end_loop(self, rounds: int, exited: bool, maximum: int, on_max: str) -> None:
+        """Record how a loop at this node ended; reaching `maximum` fails it when on_max is "error"."""
+        self.iterations, self.exhausted = rounds, not exited
+        if exited:
+            return
+        if on_max == "error":
+            raise NodeFailed(self.id, f"loop {self.id!r} reached its maximum of {maximum} rounds without its "
+                                      "exit condition holding", "loop_max")
+        self.note = f"stopped after the maximum of {maximum} rounds"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "status": self.status, "answer": self.answer, "raw": self.raw,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..context import RunContext
+from ..discover import Registry
 from ..errors import InputError
 from ..result import Prediction, Problem
 
@@ -96,7 +97,7 @@ def describe_options(cls: type) -> list[dict[str, Any]]:
     return out
 
 
-REGISTRY: dict[str, type[Strategy]] = {}
+REGISTRY: Registry = Registry("reasonlab.predict", skip=("base",))  # name → Strategy class
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:

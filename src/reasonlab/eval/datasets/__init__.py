@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ...discover import import_submodules
 from ...errors import InputError
 from .base import (
     LETTERS,
@@ -22,25 +21,13 @@ from .base import (
 __all__ = ["Dataset", "Item", "REGISTRY", "register", "load_dataset", "list_datasets", "render_problem",
            "match_answer", "score_of", "LETTERS", "PROMPT_FORMATS"]
 
-_loaded = False
-
-
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
-        return
-    import_submodules(__name__, skip=("base",))
-    _loaded = True
-
-
 def list_datasets() -> dict[str, type[Dataset]]:
-    _load_all()
-    return dict(sorted(REGISTRY.items()))
+    return REGISTRY.sorted()
 
 
 def load_dataset(spec: str) -> Dataset:
     """Build a dataset from `PREFIX:ARG`; InputError for an unknown prefix or a bad argument."""
-    _load_all()
+    REGISTRY.loaded()
     prefix, sep, arg = (spec or "").partition(":")
     if not sep:
         raise InputError(f"dataset spec {spec!r} needs the form PREFIX:ARG (known: {', '.join(sorted(REGISTRY))})")

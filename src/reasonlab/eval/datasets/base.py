@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ...answers import answers_match
+from ...discover import Registry
 from ...errors import InputError
 from ...result import Problem, Result
 
@@ -199,7 +200,7 @@ def _takes_format(cls: type[Dataset]) -> bool:
         or len(params) >= 3
 
 
-REGISTRY: dict[str, type[Dataset]] = {}
+REGISTRY: Registry = Registry("reasonlab.eval.datasets", skip=("base",))  # prefix → Dataset class
 
 
 def register(cls: type[Dataset]) -> type[Dataset]:
