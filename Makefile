@@ -27,6 +27,8 @@ install: $(STAMP) $(SYSDEPS)
 demo: install
 	$(BIN)/reasonlab ask "$(QUESTION)" --strategy zero-shot-cot --show-prompts
 	$(BIN)/reasonlab ask "$(QUESTION)" --strategy self-consistency --samples 8
+	$(BIN)/reasonlab eval -d procedural:two-step-arithmetic -n 10 -s direct,zero-shot-cot,pal --out runs/demo
+	@echo "report: runs/demo/report.md (plots beside it)"
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
