@@ -245,3 +245,17 @@ def test_score_of_passes_the_format_only_to_overrides_that_take_it():
     r = _result("1", "1")
     assert score_of(TwoArgs("x"), MC, r, "open") == {"called": 1.0}
     assert score_of(ThreeArgs("x"), MC, r, "open") == {"fmt": 1.0}
+
+
+def test_jsonl_non_utf8_file_is_a_clear_error(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_bytes(b'\xff\xfe{"question": "q", "answer": "1"}\n')
+    with pytest.raises(InputError, match=r"bad\.jsonl: not UTF-8 text"):
+        list(load_dataset(f"jsonl:{p}").items())
+
+
+def test_jsonl_line_separator_inside_a_string_does_not_split_the_line(tmp_path):
+    p = tmp_path / "ls.jsonl"
+    p.write_text('{"question": "one\u2028two", "answer": "3"}\n', encoding="utf-8")
+    items = list(load_dataset(f"jsonl:{p}").items())
+    assert len(items) == 1 and items[0].question == "one\u2028two"

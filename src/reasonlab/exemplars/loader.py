@@ -12,13 +12,13 @@ Each line is a JSON object::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..jsonl import json_object, read_lines
 
 REQUIRED = ("question", "solution", "answer")
 OPTIONAL = ("id", "task")
@@ -56,12 +56,7 @@ def builtin_sets() -> dict[str, Path]:
 
 def parse_line(line: str, where: str) -> Exemplar:
     """One JSONL line into an Exemplar; `where` ("file:line") prefixes any error."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ExemplarError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-    if not isinstance(obj, dict):
-        raise ExemplarError(f"{where}: expected a JSON object with {', '.join(REQUIRED)}")
+    obj = json_object(line, where, ExemplarError)
     values: dict[str, str] = {}
     for key in REQUIRED:
         v = obj.get(key)
@@ -84,16 +79,9 @@ def load_file(path: str | Path) -> list[Exemplar]:
     p = Path(path)
     if not p.is_file():
         raise ExemplarError(f"exemplar file not found: {p}")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ExemplarError(f"{p}: not UTF-8 text ({e.reason})") from None
     out: list[Exemplar] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        ex = parse_line(s, f"{p}:{lineno}")
+    for where, lineno, line in read_lines(p, ExemplarError, comments=True):
+        ex = parse_line(line, where)
         if not ex.id:
             ex = Exemplar(ex.question, ex.solution, ex.answer, id=f"{p.stem}:{lineno}", task=ex.task,
                           extra=ex.extra)

@@ -9,13 +9,13 @@ few-shot exemplars; a GSM8K answer's text before '####' is one) and `meta`. Blan
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ...answers import answers_match, parse_number
 from ...errors import InputError
+from ...jsonl import json_object, read_lines
 from .base import LETTERS, Dataset, Item, register
 
 _HASH = re.compile(r"####\s*(.+?)\s*$", re.S)
@@ -48,12 +48,7 @@ def parse_line(line: str, where: str, index: int) -> Item | None:
     """One JSONL line into an Item (None for a blank line); InputError naming `where` (file:line)."""
     if not line.strip():
         return None
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{where}: not valid JSON ({e.msg})") from None
-    if not isinstance(obj, dict):
-        raise InputError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    obj = json_object(line, where)
     missing = [k for k in ("question", "answer") if k not in obj]
     if missing:
         raise InputError(f"{where}: missing field {missing[0]!r}")
@@ -103,16 +98,14 @@ class JsonlDataset(Dataset):
         if self._items is None:
             items: list[Item] = []
             seen: set[str] = set()
-            with self.path.open(encoding="utf-8") as f:
-                for lineno, line in enumerate(f, 1):
-                    where = f"{self.path}:{lineno}"
-                    item = parse_line(line, where, lineno)
-                    if item is None:
-                        continue
-                    if item.id in seen:
-                        raise InputError(f"{where}: duplicate id {item.id!r}")
-                    seen.add(item.id)
-                    items.append(item)
+            for where, lineno, line in read_lines(self.path):
+                item = parse_line(line, where, lineno)
+                if item is None:
+                    continue
+                if item.id in seen:
+                    raise InputError(f"{where}: duplicate id {item.id!r}")
+                seen.add(item.id)
+                items.append(item)
             if not items:
                 raise InputError(f"{self.path}: no items")
             self._items = items
