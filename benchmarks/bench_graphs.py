@@ -137,9 +137,9 @@ def bench_embedded(model_spec: str, strategies: list[str], count: int, seed: int
     from reasonlab.answers.normalize import answers_match
     from reasonlab.cache import Cache
     from reasonlab.models import load_model
-    from reasonlab.predict import list_strategies
-    from reasonlab.result import Problem
-    from reasonlab.runner import run
+    from reasonlab.strategies import list_strategies
+    from reasonlab.problem import Problem
+    from reasonlab.api import run
 
     model = load_model(model_spec)
     known = list_strategies()

@@ -99,7 +99,7 @@ def bench_model(model_spec: str, n_blocks: int, instances: int, rounds: int, max
     from reasonlab.cache import Cache
     from reasonlab.eval.datasets import load_dataset
     from reasonlab.models import load_model
-    from reasonlab.runner import run
+    from reasonlab.api import run
 
     records = load_records(records_path)
     done = {(r["dataset"], r["strategy"], r["item"]) for r in records}

@@ -95,7 +95,7 @@ def problems(n: int, seed: int = 7) -> list[tuple[str, str]]:
 def bench_model(n: int, strategies: list[str], model: str) -> None:
     from reasonlab.answers.normalize import answers_match
     from reasonlab.models import load_model
-    from reasonlab.runner import run
+    from reasonlab.api import run
 
     m = load_model(model)
     qs = problems(n)

@@ -83,7 +83,7 @@ class ServerProcess:
 
 
 def bench_latency(n: int) -> dict:
-    from reasonlab.runner import run
+    from reasonlab.api import run
 
     with tempfile.TemporaryDirectory() as d:
         script = Path(d) / "bench.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasonlab.runner import run
+from reasonlab.api import run
 from reasonlab.sandbox import detect
 
 pytestmark = [pytest.mark.embedded, pytest.mark.sandbox]

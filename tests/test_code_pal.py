@@ -6,8 +6,8 @@ import pytest
 
 from reasonlab.context import BudgetExceeded
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.predict.pal import Entry, build_program, extract_code, find_entry, read_output
-from reasonlab.runner import run
+from reasonlab.strategies.pal import Entry, build_program, extract_code, find_entry, read_output
+from reasonlab.api import run
 from reasonlab.sandbox import detect
 
 needs_sandbox = pytest.mark.skipif(detect().backend == "none", reason="no sandbox on this machine")
@@ -213,7 +213,7 @@ def test_hostile_program_is_contained_and_repaired():
 
 
 def test_call_budget_stops_repair(monkeypatch):
-    import reasonlab.predict.pal as pal
+    import reasonlab.strategies.pal as pal
     from reasonlab.sandbox import SandboxResult
 
     monkeypatch.setattr(pal, "run_code", lambda code, limits, unsafe=False: SandboxResult(
@@ -224,7 +224,7 @@ def test_call_budget_stops_repair(monkeypatch):
 
 
 def test_dry_run_shows_program_prompt():
-    from reasonlab.runner import preview
+    from reasonlab.api import preview
 
     call = preview(Q, "pal", shots=1)
     assert call.label == "program" and len(call.messages) == 4

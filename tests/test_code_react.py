@@ -8,9 +8,9 @@ import pytest
 
 from reasonlab.context import BudgetExceeded
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.predict.base import StrategyError
-from reasonlab.predict.react import bind_arguments, parse_action, parse_final
-from reasonlab.runner import run
+from reasonlab.strategies.base import StrategyError
+from reasonlab.strategies.react import bind_arguments, parse_action, parse_final
+from reasonlab.api import run
 from reasonlab.tools import get_tool, tool, unregister_tool
 
 Q = "A box holds 12 eggs. How many eggs are in 17 boxes?"

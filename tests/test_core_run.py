@@ -9,9 +9,9 @@ from reasonlab import Cache, Problem, RunContext, get_strategy, list_strategies,
 from reasonlab.cache import cache_key
 from reasonlab.context import BudgetExceeded, Cancelled
 from reasonlab.errors import InputError
-from reasonlab.models import GenParams, ModelError, SpecError, parse_spec
+from reasonlab.models import GenParams, ModelError, ModelSpecError, parse_spec
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.predict import StrategyError
+from reasonlab.strategies import StrategyError
 
 
 def test_zero_shot_cot_message_flow():
@@ -126,7 +126,7 @@ def test_events_reach_listeners():
     seen = []
     run("What is 1 plus 1?", "zero-shot-cot", ScriptedModel(replies=["2", "2"]), cache=None,
         listeners=[lambda e, p: seen.append(e)])
-    assert seen == ["call_start", "call", "call_start", "call", "result"]
+    assert seen == ["call_start", "delta", "call", "call_start", "delta", "call", "result"]
 
 
 def test_preview_shows_first_call_without_model():
@@ -162,7 +162,7 @@ def test_parse_spec(spec, backend, target):
 @pytest.mark.parametrize("spec", ["", "gpt4", "foo:bar", "openai:@http://x", "openai:m@ftp://x", "llama:"])
 def test_parse_spec_errors(spec, monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    with pytest.raises(SpecError):
+    with pytest.raises(ModelSpecError):
         parse_spec(spec)
 
 

@@ -13,7 +13,7 @@ from reasonlab.errors import InputError
 from reasonlab.eval.datasets import Item, list_datasets, load_dataset, match_answer, render_problem
 from reasonlab.eval.datasets.bigbench import parse_task
 from reasonlab.eval.datasets.jsonl import gsm8k_final
-from reasonlab.result import Result
+from reasonlab.problem import Result
 
 
 def _write(path, lines):

@@ -17,6 +17,8 @@ from reasonlab.eval.report import load, write_report
 from reasonlab.eval.store import Store
 from reasonlab.models.base import ModelError, ModelInfo
 from reasonlab.models.scripted import ScriptedModel
+from reasonlab.problem import Prediction
+from reasonlab.strategies import REGISTRY, Strategy
 
 QUESTIONS = [
     {"id": "a", "question": "What is 2 + 3?", "answer": "5"},
@@ -266,3 +268,86 @@ def test_other_options_in_the_same_folder_are_refused(tmp_path):
     cfg.options = {"max_tokens": "16"}
     _run(cfg, ScriptedModel(fn=solver()))  # the same options: resumes
     assert "Strategy options: direct: max_tokens=16" in write_report(cfg.out, plots=False).read_text()
+
+
+class _OwnPrompt(Strategy):
+    """A test strategy that answers right after a prompt of its own (unlike `direct`'s)."""
+
+    name = "own-prompt-test"
+    description = "test only"
+
+    def prompt(self, problem):
+        return [{"role": "user", "content": f"OWN PROMPT {problem.text}"}]
+
+    def solve(self, ctx, problem):
+        text = ctx.complete(self.prompt(problem), max_tokens=8)
+        return Prediction(answer=text.rsplit(" ", 1)[-1].rstrip("."), strict=None, reasoning=text)
+
+
+def test_smooth_metrics_per_strategy_prompt_or_once_per_model(tmp_path):
+    """Issue 13 item 6: each strategy's own prompt, else one model-level figure — never repeated per row."""
+    def lp(messages, continuation):
+        return [-0.25] if messages[-1]["content"].startswith("OWN PROMPT") else [-1.5]
+
+    REGISTRY[_OwnPrompt.name] = _OwnPrompt
+    try:
+        model = ScriptedModel(fn=solver(), logprobs=lp)
+        cfg = _cfg(tmp_path, strategies=["direct", "zero-shot-cot", "own-prompt-test"], smooth=True, runs=2)
+        _run(cfg, model)
+    finally:
+        REGISTRY.pop(_OwnPrompt.name)
+    rows = _rows(cfg.out)
+    by = {s: [r for r in rows if r.key.strategy == s] for s in cfg.strategies}
+    assert all(r.metrics["gold_logprob"] == pytest.approx(-1.5) for r in by["direct"])  # direct's own prompt
+    assert all(r.metrics["gold_logprob"] == pytest.approx(-0.25) for r in by["own-prompt-test"])
+    assert all("gold_logprob" not in r.metrics for r in by["zero-shot-cot"])  # no prompt of its own
+    # the model-level figure: scored once per item (not per run, not per strategy) under direct's prompt
+    s = Store(cfg.out)
+    try:
+        level = s.model_metrics()
+    finally:
+        s.close()
+    assert sorted(k.item_id for k in level) == ["a", "b", "c", "d"]
+    assert all(m == {"gold_logprob": pytest.approx(-1.5)} for m in level.values())
+    report = write_report(cfg.out, plots=False).read_text()
+    assert "Model-level smooth metrics" in report
+    table = report[report.index("All metrics"):report.index("Model-level")]
+    zs_line = next(line for line in table.splitlines() if line.startswith("| zero-shot-cot"))
+    assert "-1.5" not in zs_line  # not repeated on a strategy's row
+    # a resumed run does not score the model-level figures again
+    model2 = ScriptedModel(fn=solver(), logprobs=lambda m, c: pytest.fail("scored again"))
+    h = Harness(_cfg(tmp_path, strategies=["zero-shot-cot"], smooth=True, runs=2), progress=False,
+                model_factory=lambda spec: model2)
+    assert h.run().done == 0
+    h.close()
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"temperature": "nan"}, "finite"),
+    ({"temperature": "inf"}, "finite"),
+    ({"max_tokens": "-3"}, "greater than or equal to 1"),
+    ({"max_tokens": "ten"}, "valid integer"),
+    ({"direct.max_tokens": "0"}, "greater than or equal to 1"),
+    ({"nobody.max_tokens": "5"}, "not chosen"),
+])
+def test_bad_option_values_fail_before_any_model_loads(tmp_path, options, match):
+    def factory(spec):
+        raise AssertionError("a model was loaded")
+
+    h = Harness(_cfg(tmp_path, strategies=["direct"], options=options), progress=False, model_factory=factory)
+    with pytest.raises(InputError, match=match):
+        h.prepare()
+    h.close()
+
+
+def test_harness_modules_stay_small_and_acyclic():
+    import ast
+
+    folder = Path(__file__).parent.parent / "src" / "reasonlab" / "eval"
+    for path in folder.glob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path.name
+    plots = ast.parse((folder / "plots.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(plots) if isinstance(n, ast.ImportFrom)}
+    assert "report" not in imported  # report → plots only: no cycle
+    harness = (folder / "harness.py").read_text(encoding="utf-8")
+    assert "cue(" not in harness and "render()" not in harness  # prompts come from the strategies

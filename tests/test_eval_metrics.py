@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import threading
+from pathlib import Path
 
 import pytest
 
+from reasonlab.context import Cancelled, RunContext
+from reasonlab.eval import metrics as metrics_module
 from reasonlab.eval.intervals import bootstrap_mean, wilson
 from reasonlab.eval.metrics import (
     brier,
@@ -69,22 +73,43 @@ def test_brier_and_grade_hand_computed():
     assert brier([1.0, 0.0], 0) == 0.0
 
 
+def _ask(question: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": question}]
+
+
 def test_smooth_metrics_with_scripted_logprobs():
     lp = {"42": [-0.1, -0.3], "41": [-2.0], "cat": [-1.0], "dog": [-3.0]}
-    model = ScriptedModel(default="x", logprobs=lp)
-    out = smooth_metrics(model, "What is 6*7?", "42")
+    ctx = RunContext(ScriptedModel(default="x", logprobs=lp))
+    out = smooth_metrics(ctx, _ask("What is 6*7?"), "42")
     assert out == {"gold_logprob": pytest.approx(-0.2)}
-    out = smooth_metrics(model, "Which pet?", "cat", options=["cat", "dog"], gold_index=0)
+    out = smooth_metrics(ctx, _ask("Which pet?"), "cat", options=["cat", "dog"], gold_index=0)
     p_cat = math.exp(-1) / (math.exp(-1) + math.exp(-3))
     assert out["gold_logprob"] == pytest.approx(-1.0)
     assert out["gold_prob"] == pytest.approx(p_cat)
     assert out["brier"] == pytest.approx(2 * (1 - p_cat) ** 2)
     assert out["mc_grade"] == 1.0
+    # every scoring call went through the context: traced with its prompt and continuation
+    assert [(c.kind, c.output) for c in ctx.calls] == [("logprobs", "42"), ("logprobs", "cat"),
+                                                       ("logprobs", "cat"), ("logprobs", "dog")]
+    assert ctx.calls[0].messages == _ask("What is 6*7?")
+
+
+def test_smooth_metrics_are_cancellable():
+    cancel = threading.Event()
+    cancel.set()
+    ctx = RunContext(ScriptedModel(default="x", logprobs={"42": [-0.1]}), cancel=cancel)
+    with pytest.raises(Cancelled):
+        smooth_metrics(ctx, _ask("What is 6*7?"), "42")
+
+
+def test_metrics_never_call_the_model_directly():
+    source = Path(metrics_module.__file__).read_text(encoding="utf-8")
+    assert "model.logprobs" not in source and "model.generate" not in source
 
 
 def test_smooth_metrics_missing_not_zero_without_logprobs():
-    model = ScriptedModel(default="x")  # no log-probabilities configured
-    out = smooth_metrics(model, "Which pet?", "cat", options=["cat", "dog"], gold_index=0)
+    ctx = RunContext(ScriptedModel(default="x"))  # no log-probabilities configured
+    out = smooth_metrics(ctx, _ask("Which pet?"), "cat", options=["cat", "dog"], gold_index=0)
     assert out == {"gold_logprob": None, "brier": None, "mc_grade": None, "gold_prob": None}
 
 

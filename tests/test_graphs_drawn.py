@@ -6,7 +6,7 @@ import pytest
 
 from reasonlab.graphs.drawn import DrawnError, extract_json, normalize_graph, spec_from_reply
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.runner import run
+from reasonlab.api import run
 
 PLAN = {"nodes": [
     {"id": "anna", "ask": "How many apples does Anna have?", "after": []},
@@ -177,7 +177,7 @@ def test_flow_strategy_falls_back_on_bad_reference():
 
 
 def test_dry_run_shows_plan_prompt():
-    from reasonlab.runner import preview
+    from reasonlab.api import preview
 
     call = preview("What is 2 + 2?", "graph")
     assert call.label == "plan" and '"nodes"' in call.messages[-1]["content"]

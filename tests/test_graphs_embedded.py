@@ -16,7 +16,7 @@ def cache_env(tmp_path, monkeypatch):
 
 
 def test_graph_strategy_on_smollm2(cache_env):
-    from reasonlab.runner import run
+    from reasonlab.api import run
 
     r = run("Elsa has 5 apples. Anna has 2 more apples than Elsa. How many apples do they have together?",
             "graph", "smollm2", cache=False, max_tokens=48, plan_tokens=160)
@@ -51,7 +51,7 @@ def test_flowchart_example_on_smollm2(cache_env):
 def test_graph_plan_is_json_under_grammar_on_smollm2(cache_env):
     import json
 
-    from reasonlab.runner import run
+    from reasonlab.api import run
 
     r = run("Tom has 3 boxes of 4 pens. He gives away 5 pens. How many pens does he have left?",
             "graph", "smollm2", cache=False, max_tokens=32, plan_tokens=320)

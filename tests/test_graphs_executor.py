@@ -7,7 +7,8 @@ import pytest
 
 from reasonlab.context import RunContext
 from reasonlab.graphs import Executor, bind_inputs, loads, run_spec
-from reasonlab.graphs.executor import apply_join, parse_answer
+from reasonlab.graphs.flowchart import apply_join
+from reasonlab.graphs.node_answers import parse_answer
 from reasonlab.graphs.spec import Var
 from reasonlab.models.base import Completion, Model, ModelError
 from reasonlab.models.scripted import ScriptedModel

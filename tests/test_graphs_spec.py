@@ -9,7 +9,7 @@ from reasonlab.graphs import (
     Flowchart,
     Graph,
     Node,
-    SpecError,
+    GraphError,
     ValidationError,
     check,
     load,
@@ -55,24 +55,24 @@ def test_json_file(tmp_path):
 
 def test_unknown_field_points_at_its_line():
     text = GOOD_GRAPH.replace('    ask: "second {question}"\n', '    ask: "second {question}"\n    depends: [a]\n')
-    with pytest.raises(SpecError) as e:
+    with pytest.raises(GraphError) as e:
         loads(text, "g.yaml")
     assert str(e.value).startswith("g.yaml:9: node 'b': unknown field(s) 'depends'")
 
 
 def test_wrong_type_points_at_its_line():
     text = GOOD_GRAPH.replace("output: c", "output: c\nmax_steps: many")
-    with pytest.raises(SpecError, match=r"g.yaml:12: .*'many' is not of type 'integer'"):
+    with pytest.raises(GraphError, match=r"g.yaml:12: .*'many' is not of type 'integer'"):
         loads(text, "g.yaml")
 
 
 def test_bad_yaml_reports_line():
-    with pytest.raises(SpecError, match=r"bad.yaml:4: not valid YAML.*flow sequence that starts at line 3"):
+    with pytest.raises(GraphError, match=r"bad.yaml:4: not valid YAML.*flow sequence that starts at line 3"):
         loads("nodes:\n  - id: a\n    ask: [unclosed\n", "bad.yaml")
 
 
 def test_node_needs_exactly_one_kind():
-    with pytest.raises(SpecError, match=r"x.yaml:2: node 'a': a node needs exactly one of .* \(found ask and compute\)"):
+    with pytest.raises(GraphError, match=r"x.yaml:2: node 'a': a node needs exactly one of .* \(found ask and compute\)"):
         loads("nodes:\n  - id: a\n    ask: hi\n    compute: '1'\n", "x.yaml")
 
 
@@ -121,7 +121,7 @@ nodes:
 """
     assert any("loop without an exit condition" in m for m in messages(loads(no_exit, "l.yaml")))
     no_max = no_exit.replace("      max: 3\n", "      until: 'iteration >= 1'\n")
-    with pytest.raises(SpecError, match=r"'max' is a required property"):
+    with pytest.raises(GraphError, match=r"'max' is a required property"):
         loads(no_max, "l.yaml")
 
 
@@ -209,7 +209,7 @@ def test_unreachable_step():
 
 
 def test_join_type_checks():
-    with pytest.raises(SpecError, match="join 'append' needs type list"):
+    with pytest.raises(GraphError, match="join 'append' needs type list"):
         loads("kind: flowchart\nstate:\n  x: {type: int, join: append}\nsteps:\n  - id: o\n    output: '1'\n")
 
 

@@ -6,8 +6,8 @@ from reasonlab.errors import InputError
 from reasonlab.eval.datasets import load_dataset
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.planning import blocksworld as bw
-from reasonlab.planning.report import render
-from reasonlab.runner import run
+from reasonlab.eval.plan_report import render
+from reasonlab.api import run
 
 
 def test_blocksworld_and_mystery_hold_the_same_problems():
@@ -18,7 +18,12 @@ def test_blocksworld_and_mystery_hold_the_same_problems():
     assert [i.meta["optimal_length"] for i in plain] == [i.meta["optimal_length"] for i in myst] \
         == [i.meta["optimal_length"] for i in rand]
     assert "the red block" in plain[0].question and "object a" in myst[0].question
-    assert all(i.kind == "plan" and i.meta["domain_pddl"] for i in plain)
+    assert all(i.kind == "plan" for i in plain)
+    # the parsed task rides on the problem: no PDDL strings to re-parse
+    ds = load_dataset("blocksworld:3:4")
+    p1, p2 = ds.problem(plain[0]), ds.problem(plain[0])
+    assert p1.planning is p2.planning and p1.planning.task.strips.objects
+    assert all(isinstance(v, (str, int, float, bool, type(None))) for v in p1.meta.values())
     assert load_dataset("blocksworld:3:4").primary == "valid_plan"
 
 
@@ -38,10 +43,10 @@ def _score(ds, item, strategy, replies, **opts):
 def test_scores_for_modulo_autonomous_and_other_strategies():
     ds = load_dataset("blocksworld:3:2")
     item = next(iter(ds.items()))
-    from reasonlab.planning.modulo import setup_from_problem
+    from reasonlab.planning.task import planning_task
     from reasonlab.planning.render import plan_lines
 
-    vocab = setup_from_problem(ds.problem(item)).vocab
+    vocab = planning_task(ds.problem(item)).vocab
     gold = [ln for ln in item.answer.splitlines()]
     gold_words = plan_lines([vocab.read_action(g) for g in gold], vocab)
     m = _score(ds, item, "plan-modulo", ["pick up the purple block", gold_words], rounds=3)
@@ -56,11 +61,11 @@ def test_scores_for_modulo_autonomous_and_other_strategies():
 
 def test_goal_reached_is_smoother_than_validity():
     ds = load_dataset("blocksworld:3:3")
-    from reasonlab.planning.modulo import setup_from_problem
+    from reasonlab.planning.task import planning_task
     from reasonlab.planning.render import plan_lines
 
     for item in ds.items():
-        vocab = setup_from_problem(ds.problem(item)).vocab
+        vocab = planning_task(ds.problem(item)).vocab
         gold = [vocab.read_action(g) for g in item.answer.splitlines()]
         extra = [g for g in gold if g.name in ("pick-up", "unstack")][:1]  # an extra step that cannot follow
         m = _score(ds, item, "plan-autonomous", [plan_lines(gold + extra + extra, vocab)])
@@ -75,9 +80,9 @@ def test_pddl_folder_with_example(tmp_path):
     ds = load_dataset(f"pddl:{tmp_path}")
     items = list(ds.items())
     assert [i.id for i in items] == ["p1", "p2"]
-    assert "example" in items[0].meta and items[0].meta["optimal_length"] >= 1
-    prompt_text = ds.problem(items[0]).meta["example"]["plan"]
-    assert prompt_text
+    assert items[0].meta["optimal_length"] >= 1
+    example = ds.problem(items[0]).planning.example
+    assert example is not None and example.plan and example.task.name == "example0"
 
 
 def test_report_from_records():
@@ -103,7 +108,7 @@ def test_harness_run_and_plan_report(tmp_path):
     import json
 
     from reasonlab.eval.harness import EvalConfig, Harness
-    from reasonlab.planning.report import records_from_store
+    from reasonlab.eval.plan_report import records_from_store
 
     model = tmp_path / "m.json"
     model.write_text(json.dumps({"default": "pick up the red block\nstack the red block on top of the blue block"}))

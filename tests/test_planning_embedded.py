@@ -4,8 +4,8 @@ import pytest
 
 from reasonlab.planning import blocksworld as bw
 from reasonlab.planning.builtin import blocksworld_example
-from reasonlab.planning.modulo import make_problem
-from reasonlab.runner import run
+from reasonlab.planning.task import make_problem
+from reasonlab.api import run
 
 
 @pytest.mark.embedded

@@ -12,11 +12,11 @@ import pytest
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.planning import blocksworld as bw
 from reasonlab.planning.builtin import blocksworld_example
-from reasonlab.planning.modulo import make_problem
+from reasonlab.planning.task import make_problem
 from reasonlab.planning.pddl import GroundAction
 from reasonlab.planning.planner import solve
 from reasonlab.planning.render import PLAN_END, plan_lines, vocabulary
-from reasonlab.runner import run
+from reasonlab.api import run
 
 
 def _setup(n=4, seed=0):

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reasonlab.sandbox import Limits, SandboxUnavailable, detect, run_code
-from reasonlab.sandbox.detect import SandboxInfo
-from reasonlab.sandbox.fallback import landlock_abi
+from reasonlab.sandbox import Limits, SandboxInfo, SandboxUnavailable, detect, run_code
+from reasonlab.sandbox.landlock import landlock_abi
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -137,7 +136,7 @@ def test_landlock_runs_normal_programs_and_limits(monkeypatch):
 
 # -- the bubblewrap command line ------------------------------------------------------------------
 def test_bwrap_command_line_is_minimal():
-    from reasonlab.sandbox.runner import bwrap_argv
+    from reasonlab.sandbox.bwrap import bwrap_argv
 
     info = detect()
     if info.backend != "bwrap":

@@ -488,7 +488,7 @@ def test_ctypes_privilege_syscalls():
 
 
 def test_kernel_attack_surface_syscalls_refused():
-    from reasonlab.sandbox.fallback import seccomp_bpf
+    from reasonlab.sandbox.seccomp import seccomp_bpf
 
     if detect().backend == "bwrap" and seccomp_bpf() is None:
         pytest.skip("no seccomp filter (pyseccomp/libseccomp missing)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasonlab.server.conversation import (
+from reasonlab.conversation import (
     ConversationError,
     messages_from_history,
     normalise_messages,

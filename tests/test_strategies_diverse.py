@@ -6,10 +6,10 @@ import pytest
 
 from reasonlab.exemplars import load
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.predict import StrategyError
-from reasonlab.predict.diverse import judgement, variant_sets, verifier_messages
-from reasonlab.result import Problem
-from reasonlab.runner import run
+from reasonlab.strategies import StrategyError
+from reasonlab.strategies.diverse import judgement, variant_sets, verifier_messages
+from reasonlab.problem import Problem
+from reasonlab.api import run
 
 Q = "Ana buys 4 packs of 6 pens and gives away 5 pens. How many pens does she have?"
 PATHS = ["4 × 6 = 24, 24 - 5 = 19. The answer is 19.", "The answer is 20.",   # variant 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reasonlab.models import load_model
-from reasonlab.runner import run
+from reasonlab.api import run
 
 pytestmark = pytest.mark.embedded
 

@@ -8,9 +8,9 @@ import pytest
 
 from reasonlab.exemplars import load
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.predict import StrategyError, get_strategy
-from reasonlab.result import Problem
-from reasonlab.runner import preview, run
+from reasonlab.strategies import StrategyError, get_strategy
+from reasonlab.problem import Problem
+from reasonlab.api import preview, run
 
 Q = "Tim has 3 bags with 4 marbles each. He loses 2. How many marbles are left?"
 

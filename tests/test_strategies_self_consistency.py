@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.cache import Cache
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.predict.self_consistency import Path, decided, round_sizes, tally
-from reasonlab.runner import run
+from reasonlab.strategies.self_consistency import Sample, decided, round_sizes, tally
 
 Q = "A box has 6 rows of 5 eggs. How many eggs are in the box?"
 
@@ -114,7 +114,7 @@ def test_early_stop_never_changes_the_winner():
 
 def test_decided_and_round_sizes():
     def paths(keys):
-        return [Path(i, "", k, k, k) for i, k in enumerate(keys)]
+        return [Sample(i, "", k, k, k) for i, k in enumerate(keys)]
 
     assert decided(paths(["a"] * 4), 4)  # an unseen answer can only tie, and 'a' came first
     assert not decided(paths(["a"] * 3), 4)
@@ -128,13 +128,13 @@ def test_decided_and_round_sizes():
 
 
 def test_weighted_tally_breaks_ties_by_count_then_order():
-    ps = [Path(0, "", "a", "a", "a", 0.0), Path(1, "", "b", "b", "b", 0.0), Path(2, "", "b", "b", "b", 0.0)]
+    ps = [Sample(0, "", "a", "a", "a", 0.0), Sample(1, "", "b", "b", "b", 0.0), Sample(2, "", "b", "b", "b", 0.0)]
     assert tally(ps, weighted=True).winner == "b"
     assert tally(ps).winner == "b"
 
 
 def test_bad_samples_option():
-    from reasonlab.predict import StrategyError
+    from reasonlab.strategies import StrategyError
 
     with pytest.raises(StrategyError, match="at least 1"):
         run(Q, "self-consistency", by_index([]), cache=False, samples=0)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from reasonlab.context import RunContext
-from reasonlab.predict.base import REGISTRY, Options, Strategy, register
-from reasonlab.result import Prediction, Problem
+from reasonlab.strategies.base import REGISTRY, Options, Strategy, register
+from reasonlab.problem import Prediction, Problem
 from reasonlab.server import ServerConfig
 from reasonlab.server.app import create_app
 from reasonlab.server.testing import LiveServer

@@ -3,9 +3,9 @@
 from .cache import Cache
 from .context import Call, RunContext, Usage
 from .models import GenParams, Model, ModelError, load_model
-from .predict import Strategy, get_strategy, list_strategies, register
-from .result import Prediction, Problem, Result
-from .runner import preview, run
+from .strategies import Strategy, get_strategy, list_strategies, register
+from .problem import Prediction, Problem, Result
+from .api import preview, run
 
 __version__ = "0.1.0"
 __all__ = ["Cache", "Call", "RunContext", "Usage", "GenParams", "Model", "ModelError", "load_model",

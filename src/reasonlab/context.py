@@ -2,7 +2,17 @@
 
 Every call goes through `RunContext.generate`, which consults the cache per sample index, calls
 the backend for what is missing, and records one `Call` per sample in the trace. Listeners
-receive events as they happen (the web page and `--show-prompts` use them).
+receive events as they happen (the web page, the terminal and the OpenAI stream use them):
+
+- ``call_start`` {label, messages, params, n} before a request is sent;
+- ``delta`` {label, index, text}: new text of sample `index`, as the backend produces it;
+- ``call`` (a `Call` as a dict, with ``finish_reason``: stop, length, repetition, cancelled)
+  when a sample is done.
+
+The degeneration guard (models/repetition.py) is on unless turned off per run or per call; the
+llama backend applies it while decoding, other backends' texts are checked here afterwards.
+A set `cancel` event stops the backend's decoding at the next token where it can; the partial
+samples are recorded (finish reason ``cancelled``, never cached) and `Cancelled` is raised.
 """
 
 from __future__ import annotations
@@ -10,11 +20,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .cache import Cache, cache_key
 from .models.base import Completion, GenParams, Message, Model
+from .models.repetition import FINISH_REPETITION, guard_enabled_by_default, loop_start
+from .trace import Call, Usage
 
 Listener = Callable[[str, dict[str, Any]], None]
 
@@ -35,47 +46,6 @@ class Cancelled(RuntimeError):
     """The run was cancelled (client disconnected, Ctrl-C)."""
 
 
-@dataclass
-class Call:
-    """One sample of one model request, as recorded in the trace."""
-
-    id: int
-    label: str
-    messages: list[Message]
-    params: dict[str, Any]
-    sample_index: int
-    output: str
-    prompt_tokens: int
-    completion_tokens: int
-    seconds: float
-    cached: bool = False
-    model: str = ""
-    kind: str = "generate"  # "generate" | "logprobs"
-    tool_calls: list[dict[str, Any]] | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    calls: int = 0  # samples actually computed by the model (cache hits excluded)
-    cached_calls: int = 0
-    seconds: float = 0.0  # wall time of the whole run
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["total_tokens"] = self.total_tokens
-        return d
-
-
 class RunContext:
     """Model access with caching, tracing, events, a call budget and cancellation."""
 
@@ -89,8 +59,10 @@ class RunContext:
         dry_run: bool = False,
         listeners: list[Listener] | None = None,
         cancel: threading.Event | None = None,
+        repetition_guard: bool | None = None,
     ) -> None:
         self.model = model
+        self.repetition_guard = guard_enabled_by_default() if repetition_guard is None else repetition_guard
         self.cache = cache
         self.seed = seed
         self.max_calls = max_calls
@@ -136,13 +108,16 @@ class RunContext:
         tools: list[dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
         grammar: str | None = None,
+        guard: bool | None = None,
     ) -> list[Completion]:
         """Return n completions (samples sample_offset … sample_offset+n-1) of one request.
 
         `grammar` (GBNF, root rule `root`) constrains the output on backends that support it.
+        `guard` overrides the run's degeneration guard for this call (False: let it loop).
         """
-        params = GenParams.make(temperature=temperature, max_tokens=max_tokens, stop=stop,
-                                top_p=top_p, seed=self.seed, grammar=grammar)
+        params = GenParams.make(temperature=temperature, max_tokens=max_tokens, stop=stop, top_p=top_p,
+                                seed=self.seed, grammar=grammar,
+                                guard=self.repetition_guard if guard is None else guard)
         messages = [dict(m) for m in messages]
         self._check(n)
         if self.listeners:
@@ -166,7 +141,7 @@ class RunContext:
                 self._record(label=label, messages=messages, params=params.to_dict(), sample_index=i,
                              output=c.text, prompt_tokens=c.prompt_tokens,
                              completion_tokens=c.completion_tokens, seconds=0.0, cached=True,
-                             tool_calls=c.tool_calls, meta=dict(meta or {}))
+                             tool_calls=c.tool_calls, meta=dict(meta or {}), finish_reason=c.finish_reason)
         missing = [i for i in indices if i not in results]
         # Contiguous runs of missing indices go to the backend as one batched request each.
         runs: list[list[int]] = []
@@ -175,21 +150,33 @@ class RunContext:
                 runs[-1].append(i)
             else:
                 runs.append([i])
+        on_delta = None
+        if self.listeners:
+            def on_delta(index: int, text: str) -> None:
+                self.emit("delta", {"label": label, "index": index, "text": text})
         for run in runs:
+            if self.cancel.is_set():
+                raise Cancelled("run cancelled")
             t0 = time.perf_counter()
-            outs = self.model.generate(messages, params, n=len(run), sample_offset=run[0], tools=tools)
+            outs = self.model.generate_stream(messages, params, n=len(run), sample_offset=run[0], tools=tools,
+                                              on_delta=on_delta, cancel=self.cancel)
             secs = time.perf_counter() - t0
             if len(outs) != len(run):
                 raise RuntimeError(f"{self.model.spec}: asked for {len(run)} samples, got {len(outs)}")
             for k, (i, c) in enumerate(zip(run, outs, strict=True)):
+                if params.guard and not self.model.guards_repetition:
+                    _guard_after(c)
                 results[i] = c
-                if self.cache is not None:
+                if self.cache is not None and c.finish_reason != "cancelled":
                     self.cache.put(keys[i], c)
                 self._record(label=label, messages=messages, params=params.to_dict(), sample_index=i,
                              # a batch decodes its shared prompt once: count it on the first sample only
                              output=c.text, prompt_tokens=c.prompt_tokens if k == 0 else 0,
                              completion_tokens=c.completion_tokens, seconds=secs / len(run),
-                             tool_calls=c.tool_calls, meta={**(meta or {}), "batch": len(run)})
+                             tool_calls=c.tool_calls, meta={**(meta or {}), "batch": len(run)},
+                             finish_reason=c.finish_reason)
+            if self.cancel.is_set() or any(c.finish_reason == "cancelled" for c in outs):
+                raise Cancelled("run cancelled")
         return [results[i] for i in indices]
 
     def complete(self, messages: list[Message], **kw: Any) -> str:
@@ -211,6 +198,8 @@ class RunContext:
     def usage(self) -> Usage:
         u = Usage(seconds=time.perf_counter() - self._started)
         for c in self.calls:
+            if c.finish_reason == FINISH_REPETITION:
+                u.repetitions += 1
             if c.cached:
                 u.cached_calls += 1
                 continue
@@ -218,3 +207,13 @@ class RunContext:
             u.prompt_tokens += c.prompt_tokens
             u.completion_tokens += c.completion_tokens
         return u
+
+
+def _guard_after(c: Completion) -> None:
+    """The degeneration guard after the fact, for backends that do not apply it while decoding:
+    a text whose end loops is cut where the guard would have stopped it."""
+    if c.finish_reason in ("cancelled", FINISH_REPETITION) or c.tool_calls:
+        return
+    cut = loop_start(c.text)
+    if cut is not None:
+        c.text, c.finish_reason = c.text[:cut], FINISH_REPETITION

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .result import Problem
+from .problem import Problem
 
 # Reasoning trigger, answer-extraction cue per answer kind, and a direct-answer instruction.
 CUES: dict[str, dict[str, str]] = {

@@ -4,6 +4,9 @@ Each filter takes the model's text and returns the answer it finds, or None. A c
 filters in order. `extract` runs two chains and returns both results:
   strict   — only explicit answer markers: "The answer is …", "#### …", \\boxed{…}
   flexible — the strict chain, then looser fallbacks (last number, a lone option letter…)
+Both chains start with `program_value` (render.py): a reply that is one Python literal — a
+program's or tool's return value such as ``['a', 'b']``, ``True``, ``2.0000000001`` — is
+rendered in the answer kind's form (``a b``, the dataset's true-word, ``2``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .normalize import NUMBER_RE, normalize, normalize_number
+from .render import DEFAULT_TRUTH, program_value
 
 Filter = Callable[[str], str | None]
 
@@ -137,8 +141,14 @@ STRICT = [answer_is, hash_marks, boxed]
 STRICT_NUMBER = [number_in(answer_is), number_in(hash_marks), number_in(boxed)]
 
 
-def chains(kind: str) -> tuple[list[Filter], list[Filter]]:
+def chains(kind: str, truth: tuple[str, str] = DEFAULT_TRUTH) -> tuple[list[Filter], list[Filter]]:
     """(strict, flexible) chains for an answer kind: number | choice | text | auto."""
+    strict, flexible = _chains(kind)
+    first = program_value(kind, truth)
+    return [first, *strict], [first, *flexible]
+
+
+def _chains(kind: str) -> tuple[list[Filter], list[Filter]]:
     if kind == "number":
         return STRICT_NUMBER, [*STRICT_NUMBER, last_number]
     if kind == "choice":
@@ -169,9 +179,9 @@ class Extraction:
         return normalize(self.strict, kind), normalize(self.flexible, kind)
 
 
-def extract(text: str, kind: str = "auto") -> Extraction:
-    """Strict and flexible answers found in a model's text."""
-    strict_chain, flexible_chain = chains(kind)
+def extract(text: str, kind: str = "auto", truth: tuple[str, str] = DEFAULT_TRUTH) -> Extraction:
+    """Strict and flexible answers found in a model's text (`truth`: the dataset's true/false words)."""
+    strict_chain, flexible_chain = chains(kind, truth)
     s, sf = run_chain(text, strict_chain)
     f, ff = run_chain(text, flexible_chain)
     return Extraction(s, f, sf, ff)

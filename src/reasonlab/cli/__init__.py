@@ -6,6 +6,7 @@ imports inside the command functions so `reasonlab --help` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -48,4 +49,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except RecursionError:
+        click.echo("reasonlab: error: the input is nested too deeply to read", err=True)
+        sys.exit(2)
+    except MemoryError:
+        click.echo("reasonlab: error: out of memory (the input or the run is too large for this machine)", err=True)
+        sys.exit(1)
+    except OSError as e:  # a file or folder we could not read or write
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        click.echo(f"reasonlab: error:{where}: {e.strerror or e}", err=True)
+        sys.exit(2)
+    except Exception as e:  # noqa: BLE001 - the last boundary: one line, the traceback only on request
+        if os.environ.get("REASONLAB_DEBUG"):
+            raise
+        click.echo(f"reasonlab: internal error: {type(e).__name__}: {str(e)[:300]} "
+                   f"(this is a bug; REASONLAB_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)
     sys.exit(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -14,6 +15,24 @@ model_option = click.option(
 )
 no_cache_option = click.option("--no-cache", is_flag=True, help="Bypass the completion cache.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+class FiniteFloat(click.ParamType):
+    """A float within [lo, hi]; NaN and infinities are refused (click's FloatRange lets NaN through)."""
+
+    name = "number"
+
+    def __init__(self, lo: float, hi: float) -> None:
+        self.lo, self.hi = lo, hi
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(x) or not self.lo <= x <= self.hi:
+            self.fail(f"{value!r} is not a finite number between {self.lo:g} and {self.hi:g}", param, ctx)
+        return x
 
 
 def parse_kv(pairs: tuple[str, ...], what: str = "option") -> dict[str, str]:

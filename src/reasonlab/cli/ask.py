@@ -52,8 +52,8 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
       reasonlab ask "..." --dry-run          # show the first prompt, call nothing
     """
     from ..errors import InputError
-    from ..result import Problem
-    from ..runner import preview, run
+    from ..problem import Problem
+    from ..api import preview, run
 
     options = {k: v for k, v in named.items() if v is not None}
     options.update(parse_kv(extra))
@@ -104,7 +104,7 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
 @json_option
 def strategies(as_json: bool) -> None:
     """List every strategy with a one-line description and its options."""
-    from ..predict import describe_options, list_strategies
+    from ..strategies import describe_options, list_strategies
 
     table = {name: {"description": cls.description, "options": describe_options(cls.Options)}
              for name, cls in list_strategies().items()}

@@ -42,12 +42,11 @@ class ChatSession:
         self.make_strategy()  # fail early on a bad strategy or option
 
     def make_strategy(self, strategy: str | None = None, options: dict[str, str] | None = None):
-        from ..predict import get_strategy
-        from ..server.conversation import CHAT, Chat
+        from ..strategies import get_strategy
 
         name = strategy or self.strategy
         opts = self.options if options is None else options
-        return Chat(**opts) if name == CHAT else get_strategy(name, **opts)
+        return get_strategy(name, **opts)
 
     # -- commands ---------------------------------------------------------------------------
     def command(self, line: str) -> bool:
@@ -66,8 +65,7 @@ class ChatSession:
 
     def _command(self, name: str, arg: str) -> bool:
         from ..models import load_model
-        from ..predict import describe_options, list_strategies
-        from ..server.conversation import CHAT, Chat
+        from ..strategies import describe_options, list_strategies
 
         if name in ("quit", "exit", "q"):
             return False
@@ -79,7 +77,6 @@ class ChatSession:
                 self.strategy, self.options = arg, {}
             click.echo(f"strategy: {self.strategy}")
         elif name == "strategies":
-            click.echo(f"  {CHAT}: {Chat.description}")
             for s, cls in list_strategies().items():
                 click.echo(f"  {s}: {cls.description}")
         elif name == "option":
@@ -130,8 +127,8 @@ class ChatSession:
     def ask(self, text: str) -> None:
         from ..context import Cancelled
         from ..errors import ReasonlabError
-        from ..runner import run
-        from ..server.conversation import problem_from_messages
+        from ..api import run
+        from ..conversation import problem_from_messages
 
         messages = [*self.messages, {"role": "user", "content": text}]
         problem = problem_from_messages(messages)

@@ -16,6 +16,8 @@ def graph() -> None:
       reasonlab graph run examples/multi_hop.yaml
       reasonlab graph run examples/refine_loop.yaml --input topic="why the sky is blue" --json
       reasonlab graph show examples/shopping_flow.yaml --png flow.png
+      reasonlab graph show examples/*.yaml --png drawings/
+      reasonlab graph check examples/*.yaml
     """
 
 
@@ -76,41 +78,89 @@ def run_cmd(file: str, inputs: tuple[str, ...], model: str, as_json: bool, no_ca
 def _short(v: object, limit: int = 100) -> str:
     import json
 
-    from ..graphs.spec import _fmt
+    from ..graphs.values import format_value
 
-    s = json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else _fmt(v)
+    s = json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else format_value(v)
     s = " ".join(s.split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 @graph.command("show")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--png", "png", type=click.Path(dir_okay=False), help="Also draw it to this PNG file.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--png", "png", type=click.Path(), metavar="PATH",
+              help="Also draw a PNG: with one FILE, PATH is the image (or a folder); with several, a folder "
+                   "that gets one NAME.png per file.")
 @json_option
-def show_cmd(file: str, png: str | None, as_json: bool) -> None:
-    """Print FILE as Mermaid text (or its nodes and edges with --json); --png draws an image."""
-    from ..graphs import check, load, structure
-    from ..graphs.mermaid import render_png, to_mermaid
+def show_cmd(files: tuple[str, ...], png: str | None, as_json: bool) -> None:
+    """Print each FILE as Mermaid text (or its nodes and edges with --json); --png draws images.
 
-    spec = check(load(file))
+    \b
+    Examples:
+      reasonlab graph show examples/shopping_flow.yaml --png flow.png
+      reasonlab graph show examples/*.yaml --png drawings/
+    """
+    from ..graphs import check, load, structure
+    from ..graphs.drawing import render_png
+    from ..graphs.mermaid import to_mermaid
+
+    specs = [(f, check(load(f))) for f in files]  # every file valid before anything is printed or drawn
+    targets = _png_targets([f for f, _ in specs], png) if png else {}
     if as_json:
-        echo_json(structure(spec))
-    else:
-        click.echo(to_mermaid(spec), nl=False)
-    if png:
-        out = render_png(spec, png)
-        click.echo(f"wrote {out}", err=True)
+        shown = [{"file": f, **structure(spec)} for f, spec in specs]
+        echo_json(shown[0] if len(shown) == 1 else shown)
+    for i, (f, spec) in enumerate(specs):
+        if not as_json:
+            if len(specs) > 1:
+                click.echo(f"{'' if i == 0 else chr(10)}%% {f}")
+            click.echo(to_mermaid(spec), nl=False)
+        if png:
+            out = render_png(spec, targets[f])
+            click.echo(f"wrote {out}", err=True)
+
+
+def _png_targets(files: list[str], png: str) -> dict[str, str]:
+    """Where each file's drawing goes: PNG itself for one file (unless it is a folder), else FOLDER/NAME.png."""
+    from pathlib import Path
+
+    target = Path(png)
+    if len(files) == 1 and not target.is_dir() and not png.endswith(("/", "\\")):
+        return {files[0]: png}
+    if target.exists() and not target.is_dir():
+        raise click.BadParameter(f"{png!r} is a file; with several FILEs --png names a folder", param_hint="--png")
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for f in files:
+        stem, k = Path(f).stem, 1
+        name = f"{stem}.png"
+        while name in used:
+            k += 1
+            name = f"{stem}-{k}.png"
+        used.add(name)
+        out[f] = str(target / name)
+    return out
 
 
 @graph.command("check")
-@click.argument("file", type=click.Path(dir_okay=False))
-def check_cmd(file: str) -> None:
-    """Validate FILE: schema, references, reachability, cycles, loops, join rules."""
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check_cmd(files: tuple[str, ...]) -> None:
+    """Validate each FILE: schema, references, reachability, cycles, loops, join rules."""
+    from ..errors import InputError, ReasonlabError
     from ..graphs import check, load
 
-    spec = check(load(file))
-    click.echo(f"ok: {spec.kind} {spec.name or file}: {len(spec.walk())} nodes, inputs: "
-               f"{', '.join(spec.inputs) or 'none'}")
+    failed: list[ReasonlabError] = []
+    for f in files:
+        try:
+            spec = check(load(f))
+        except ReasonlabError as e:
+            if len(files) == 1:
+                raise
+            failed.append(e)
+            click.echo(f"reasonlab: error: {e}", err=True)
+            continue
+        click.echo(f"ok: {spec.kind} {spec.name or f}: {len(spec.walk())} nodes, inputs: "
+                   f"{', '.join(spec.inputs) or 'none'}")
+    if failed:
+        raise InputError(f"{len(failed)} of {len(files)} files are not valid")
 
 
 COMMANDS = [graph]

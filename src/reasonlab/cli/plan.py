@@ -1,4 +1,5 @@
-"""`reasonlab plan`: solve a PDDL task with the model alone, with LLM-Modulo, or with a planner."""
+"""`reasonlab plan`: solve a PDDL task with the model alone, with LLM-Modulo, with the verifier-guided
+search (or its random control), or with a classical planner."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, format_messages, json_option, load_cache, model_option, no_cache_option
+from ._common import FiniteFloat, echo_json, format_messages, json_option, load_cache, model_option, no_cache_option
+
+STRATEGIES = {"modulo": "plan-modulo", "autonomous": "plan-autonomous", "guided": "plan-guided",
+              "random-guided": "plan-random-guided"}
+MODES = [*STRATEGIES, "planner"]
 
 
 @click.command()
@@ -18,9 +23,17 @@ from ._common import echo_json, format_messages, json_option, load_cache, model_
 @click.option("--index", type=int, default=0, show_default=True, help="Which instance of the seeded sequence.")
 @click.option("--mystery", is_flag=True, help="Rename actions and predicates to unrelated words (Mystery).")
 @click.option("--random-names", is_flag=True, help="Rename actions and predicates to random letter strings.")
-@click.option("--mode", type=click.Choice(["modulo", "autonomous", "planner"]), default="modulo",
-              show_default=True, help="LLM-Modulo loop, one model attempt, or the classical planner alone.")
+@click.option("--mode", type=click.Choice(MODES), default="modulo", show_default=True,
+              help="LLM-Modulo loop, one model attempt, verifier-guided search (model or random choices), "
+                   "or the classical planner alone.")
 @click.option("--rounds", type=int, default=15, show_default=True, help="Most LLM-Modulo rounds.")
+@click.option("--plain", is_flag=True, help="modulo: the paper's loop (no grammar, no prefix keeping, one candidate).")
+@click.option("--grammar/--no-grammar", default=True, show_default=True,
+              help="Constrain plan lines / choices to the domain's actions (GBNF, where the backend supports it).")
+@click.option("--prefix/--no-prefix", default=True, show_default=True,
+              help="modulo: keep the valid prefix and ask only for the rest.")
+@click.option("--candidates", type=int, default=3, show_default=True, help="modulo: plans per round (one batch).")
+@click.option("--budget", type=int, default=40, show_default=True, help="guided: most moves of the search.")
 @model_option
 @click.option("--planner", "engine", type=click.Choice(["auto", "fast-downward", "pyperplan"]), default="auto",
               show_default=True, help="Classical planner (mode planner, and one-shot examples).")
@@ -31,23 +44,27 @@ from ._common import echo_json, format_messages, json_option, load_cache, model_
               help="Validate this plan file (PDDL or words) instead of planning; prints the critique.")
 @click.option("--emit-pddl", type=click.Path(file_okay=False), help="Write the domain and problem PDDL here.")
 @click.option("--max-tokens", type=int, default=256, show_default=True, help="Token limit of each attempt.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Planner time limit, seconds.")
+@click.option("--timeout", type=FiniteFloat(0.1, 86400.0), default=60.0, show_default=True,
+              help="Planner time limit, seconds.")
 @click.option("--show-prompts", is_flag=True, help="Print every call's messages and output as it happens.")
 @no_cache_option
 @json_option
 def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: int, index: int, mystery: bool,
-         random_names: bool, mode: str, rounds: int, model: str, engine: str, example_file: str | None,
+         random_names: bool, mode: str, rounds: int, plain: bool, grammar: bool, prefix: bool, candidates: int,
+         budget: int, model: str, engine: str, example_file: str | None,
          no_example: bool, plan_file: str | None, emit_pddl: str | None, max_tokens: int, timeout: float,
          show_prompts: bool, no_cache: bool, as_json: bool) -> None:
-    """Plan with a sound verifier: model alone, LLM-Modulo, or a classical planner.
+    """Plan with a sound verifier: model alone, LLM-Modulo, verifier-guided search, or a planner.
 
     Exit status: 0 when a valid plan is printed, 1 when there is none (unsolvable, or no valid
-    plan within the rounds), 2 for bad input (malformed PDDL names the file and line).
+    plan within the rounds / budget), 2 for bad input (malformed PDDL names the file and line).
 
     \b
     Examples:
       reasonlab plan --blocksworld 4 --seed 1 --mode planner
       reasonlab plan --blocksworld 3 --mystery --rounds 5
+      reasonlab plan --blocksworld 4 --mode guided --budget 40
+      reasonlab plan --domain d.pddl --problem p.pddl --mode guided --model llama:M.gguf --json
       reasonlab plan --domain d.pddl --problem p.pddl --mode autonomous --model llama:M.gguf
       reasonlab plan --domain d.pddl --problem p.pddl --plan my.plan    # validate a plan
     """
@@ -94,7 +111,12 @@ def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: in
             example = solved_example(variant_task(Task.from_files(domain, example_file), variant, seed), timeout)
         elif n_blocks is not None:
             example = blocksworld_example(n_blocks, seed, {instances[index].key}, variant)
-    _run_model(task, example, mode, rounds, model, max_tokens, show_prompts, no_cache, as_json)
+    options: dict[str, Any] = {"max_tokens": max_tokens}
+    if mode == "modulo":
+        options.update(rounds=rounds, plain=plain, grammar=grammar, prefix=prefix, candidates=candidates)
+    elif mode in ("guided", "random-guided"):
+        options.update(budget=budget, grammar=grammar, max_tokens=min(max_tokens, 48))
+    _run_model(task, example, STRATEGIES[mode], options, model, show_prompts, no_cache, as_json)
 
 
 def _validate_file(task: Any, vocab: Any, plan_file: str, as_json: bool) -> None:
@@ -108,7 +130,15 @@ def _validate_file(task: Any, vocab: Any, plan_file: str, as_json: bool) -> None
     p = Path(plan_file)
     if not p.is_file():
         raise InputError(f"plan file not found: {p}")
-    parsed = parse_plan(p.read_text(encoding="utf-8"), vocab)
+    from ..errors import InputError
+
+    if not p.is_file() or p.stat().st_size > 1024 * 1024:
+        raise InputError(f"{p}: a plan file is a regular text file of at most 1 MiB")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a UTF-8 text plan file (one action per line)") from None
+    parsed = parse_plan(text, vocab)
     problem = read_critique(parsed, vocab)
     verdict = None if problem else validate(task, parsed.actions, vocab)
     valid = bool(verdict and verdict.valid)
@@ -141,10 +171,10 @@ def _run_planner(task: Any, vocab: Any, engine: str, timeout: float, as_json: bo
         sys.exit(1)
 
 
-def _run_model(task: Any, example: Any, mode: str, rounds: int, model: str, max_tokens: int,
+def _run_model(task: Any, example: Any, strategy: str, options: dict[str, Any], model: str,
                show_prompts: bool, no_cache: bool, as_json: bool) -> None:
-    from ..planning.modulo import make_problem
-    from ..runner import run
+    from ..api import run
+    from ..planning.task import make_problem
 
     problem = make_problem(task, "auto", example)
     listeners = []
@@ -160,26 +190,31 @@ def _run_model(task: Any, example: Any, mode: str, rounds: int, model: str, max_
             if event == "plan_round":
                 mark = "valid" if payload["valid"] else payload["critique"]
                 click.echo(f"round {payload['round']}: {mark}", err=True)
+            elif event == "plan_step" and payload["kind"] != "goal":
+                mark = payload["choice"] if payload["kind"] != "backtrack" else payload["critique"]
+                click.echo(f"step {payload['step']} ({payload['kind']}): {mark}", err=True)
         listeners.append(progress)
-    strategy = "plan-modulo" if mode == "modulo" else "plan-autonomous"
-    options: dict[str, Any] = {"max_tokens": max_tokens}
-    if mode == "modulo":
-        options["rounds"] = rounds
     result = run(problem, strategy, model, cache=load_cache(no_cache), listeners=listeners, **options)
     d = result.details
+    valid = bool(result.answer)
     if as_json:
-        echo_json(result.to_dict())
-    elif result.answer:
-        click.echo(f"# valid plan ({len(d['plan'])} steps), found in round {d['rounds_used']}")
+        echo_json({"valid": valid, "plan": d.get("plan") if valid else None, "plan_words": d.get("plan_words"),
+                   "mode": d.get("mode"), **result.to_dict()})
+    elif valid:
+        where = (f"found in round {d['rounds_used']}" if "rounds_used" in d
+                 else f"found in {d['moves']} moves, {d['backtracks']} backtracks")
+        click.echo(f"# valid plan ({len(d['plan'])} steps), {where}")
         for line, words in zip(d["plan"], d["plan_words"], strict=True):
             click.echo(f"{line:<28} ; {words}")
-    else:
+    elif "rounds_used" in d:
         click.echo(f"no valid plan ({d['rounds_used']} round(s)); last critique: {d['last_critique']}")
+    else:
+        click.echo(f"no valid plan ({d['moves']} moves, {d['status']})")
     u = result.usage
     if not as_json:
         click.echo(f"[{result.strategy} on {result.model}: {u.calls} calls, "
                    f"{u.prompt_tokens}+{u.completion_tokens} tokens, {u.seconds:.2f}s]", err=True)
-    if not result.answer:
+    if not valid:
         sys.exit(1)
 
 
@@ -191,7 +226,7 @@ def plan_report(folder: str, out: str | None) -> None:
     autonomous vs LLM-Modulo, Blocksworld vs Mystery, rounds-to-success distribution."""
     from pathlib import Path
 
-    from ..planning.report import records_from_store, render
+    from ..eval.plan_report import records_from_store, render
 
     text = render(records_from_store(folder))
     if out:

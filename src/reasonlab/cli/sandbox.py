@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
 
 from ._common import echo_json, json_option
+
+# Control characters a terminal acts on (ESC and C1 included), except newline and tab.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def neutralise(text: str) -> str:
+    """`text` with terminal control characters shown as escapes (ESC → \\x1b), so a program's
+    output cannot move the cursor, retitle the window or rewrite what was printed before."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @click.group()
@@ -19,8 +29,10 @@ def sandbox() -> None:
 @click.option("--timeout", "timeout_s", type=float, default=10.0, show_default=True,
               help="Wall-clock limit in seconds (the whole process tree is killed).")
 @click.option("--cpu", "cpu_s", type=int, default=5, show_default=True, help="CPU seconds per process.")
-@click.option("--memory", "memory_mb", type=int, default=512, show_default=True, help="Address space per process, MiB.")
-@click.option("--processes", type=int, default=32, show_default=True, help="Processes/threads the program may have.")
+@click.option("--memory", "memory_mb", type=int, default=512, show_default=True,
+              help="Memory of the whole process tree, MiB.")
+@click.option("--processes", type=int, default=32, show_default=True,
+              help="Processes/threads of the whole tree.")
 @json_option
 @click.option("--unsafe-exec", is_flag=True,
               help="Where no isolation is available, run anyway in a plain child process (limits only).")
@@ -32,23 +44,30 @@ def run_cmd(file: str, timeout_s: float, cpu_s: int, memory_mb: int, processes: 
     program itself succeeded (its own status otherwise, 1 when a limit or signal stopped it).
     """
     from ..errors import InputError
-    from ..sandbox import Limits, run_code, run_file
+    from ..sandbox import MAX_PROGRAM_BYTES, Limits, run_code, run_file
+    from ..sandbox.limits import MAXIMUM, check_limit
 
-    for name, value in (("--timeout", timeout_s), ("--cpu", cpu_s), ("--memory", memory_mb),
-                        ("--processes", processes)):
-        if value <= 0:
-            raise InputError(f"{name} must be positive")
+    for flag, field, value in (("--timeout", "timeout_s", timeout_s), ("--cpu", "cpu_s", cpu_s),
+                               ("--memory", "memory_mb", memory_mb), ("--processes", "processes", processes)):
+        check_limit(flag, value, integer=field != "timeout_s", maximum=MAXIMUM[field])
     limits = Limits(timeout_s=timeout_s, cpu_s=cpu_s, memory_mb=memory_mb, processes=processes)
     if file == "-":
-        result = run_code(sys.stdin.read(), limits, unsafe=unsafe_exec)
+        data = sys.stdin.buffer.read(MAX_PROGRAM_BYTES + 1)
+        if len(data) > MAX_PROGRAM_BYTES:
+            raise InputError(f"the program on stdin is larger than {MAX_PROGRAM_BYTES} bytes")
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the program on stdin is not UTF-8 text") from None
+        result = run_code(source, limits, unsafe=unsafe_exec)
     else:
         result = run_file(file, limits, unsafe=unsafe_exec)
     if as_json:
         echo_json({**result.to_dict(), "limits": limits.to_dict()})
     else:
-        sys.stdout.write(result.stdout)
+        sys.stdout.write(neutralise(result.stdout))
         sys.stdout.flush()
-        sys.stderr.write(result.stderr)
+        sys.stderr.write(neutralise(result.stderr))
         how = ("ok" if result.ok else f"stopped by the {result.limit} limit" if result.limit else
                f"killed by signal {result.signal}" if result.signal else f"exit status {result.exit_code}")
         click.echo(f"[sandbox {result.backend}: {how}, {result.seconds:.2f}s"
@@ -73,6 +92,8 @@ def check_cmd(as_json: bool) -> None:
                        f"(Python {'.'.join(map(str, info.interpreter.version))})")
         if info.drop_uid:
             click.echo("running as root: programs run as a fresh unprivileged uid")
+        if info.tree_limits:
+            click.echo(f"tree caps: {info.tree_limits}")
         for note in info.notes:
             click.echo(f"note: {note}")
     if info.backend == "none":

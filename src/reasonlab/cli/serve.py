@@ -11,8 +11,14 @@ import click
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
 @click.option("--model", "-m", "models", multiple=True, metavar="SPEC",
               help="Model spec to serve (repeat for several; NAME=SPEC names one). Default: smollm2.")
-@click.option("--api-key", envvar="REASONLAB_API_KEY", default=None,
-              help="Key every request must send (Authorization: Bearer KEY). Env: REASONLAB_API_KEY.")
+@click.option("--api-key", "api_keys", multiple=True, metavar="KEY",
+              help="A client key (Authorization: Bearer KEY); repeat for several clients, each of which sees "
+                   "only its own traces. Env: REASONLAB_API_KEYS (comma-separated) or REASONLAB_API_KEY.")
+@click.option("--admin-key", envvar="REASONLAB_ADMIN_KEY", default=None, metavar="KEY",
+              help="A key that may read every client's traces. Env: REASONLAB_ADMIN_KEY.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Host header names to answer (repeatable). Default: loopback names when bound to loopback, "
+                   "the bound address otherwise. Refuses DNS-rebinding pages.")
 @click.option("--strategy", "-s", default="zero-shot-cot", show_default=True,
               help="Strategy for requests that name none (model 'MODEL' rather than 'STRATEGY/MODEL').")
 @click.option("--queue-size", default=32, show_default=True, type=int,
@@ -30,7 +36,8 @@ import click
               help="CPU threads of local GGUF models (default: all CPUs; 1 is faster on a busy machine).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, strategy: str, queue_size: int,
+def serve(host: str, port: int, models: tuple[str, ...], api_keys: tuple[str, ...], admin_key: str | None,
+          allowed_hosts: tuple[str, ...], strategy: str, queue_size: int,
           workers: int, max_body_bytes: int, max_tokens_limit: int, max_calls: int, cache: bool, merge: bool,
           threads: int | None, log_level: str) -> None:
     """Serve strategies over HTTP: POST /v1/chat/completions (OpenAI), POST / (ChatGLM), web page at /.
@@ -42,20 +49,21 @@ def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, st
       reasonlab serve --host 0.0.0.0 --api-key "$(openssl rand -hex 16)"
     """
     from ..errors import InputError
-    from ..server.config import ServerConfig, check_bind, resolve_api_key
-    from ..server.conversation import CHAT
+    from ..server.config import ServerConfig, check_bind, resolve_api_keys
 
-    key = resolve_api_key(api_key)
-    check_bind(host, key)
+    keys = resolve_api_keys(api_keys)
+    key = keys[0] if keys else None
+    check_bind(host, key or admin_key)
     if not 0 <= port <= 65535:
         raise InputError(f"port {port} is out of range")
     config = ServerConfig(host=host, port=port, models=list(models) or ["smollm2"], default_strategy=strategy,
-                          api_key=key, max_body_bytes=max_body_bytes, max_tokens_limit=max_tokens_limit,
+                          api_keys=keys, admin_key=admin_key or None,
+                          allowed_hosts=list(allowed_hosts) or None, max_body_bytes=max_body_bytes, max_tokens_limit=max_tokens_limit,
                           max_calls=max_calls, queue_size=queue_size, workers=workers, cache=cache,
                           merge_identical=merge, threads=threads)
-    from ..predict import list_strategies
+    from ..strategies import list_strategies
 
-    if strategy != CHAT and strategy not in list_strategies():
+    if strategy not in list_strategies():
         raise InputError(f"unknown strategy {strategy!r} (see `reasonlab strategies`)")
 
     import uvicorn
@@ -65,7 +73,7 @@ def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, st
     app = create_app(config)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     click.echo(f"reasonlab: serving {', '.join(app.state.service.models)} on http://{shown}:{port}/ "
-               f"(OpenAI API at /v1, default strategy {strategy}{', API key required' if key else ''})", err=True)
+               f"(OpenAI API at /v1, default strategy {strategy}{', API key required' if key or admin_key else ''})", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3)
 
 

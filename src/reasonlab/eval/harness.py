@@ -1,10 +1,11 @@
 """Run strategies × models × settings × runs over dataset items, resumably, with a thread pool.
 
-Each task calls `reasonlab.runner.run(problem, strategy, model, cache=…, seed=…)` with a model
-loaded once per spec and shared by all threads, scores the result with its dataset's `score`
-hook (plus smooth log-probability metrics where the backend can score them), and writes one
-row to the results store as soon as it finishes. Re-running the same evaluation skips every
-finished task and retries the ones that errored.
+The harness loads each dataset, strategy and model once, lists every task (`eval.tasks.Task`),
+skips the ones finished in an earlier run, runs the rest with `concurrency` threads through
+`eval.tasks.TaskRunner` (which calls `reasonlab.api.run` and scores the result with its dataset's
+`score` hook and `eval.scoring`), and writes one row to the results store as soon as each
+finishes. Re-running the same evaluation skips every finished task and retries the errored ones.
+What an evaluation is (`EvalConfig`) and the options each strategy gets live in `eval.config`.
 """
 
 from __future__ import annotations
@@ -13,164 +14,28 @@ import dataclasses
 import json
 import queue
 import threading
-import time
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ..context import Cancelled
 from ..errors import InputError
 from ..models import Model, load_model, parse_spec
-from ..predict import Strategy, get_strategy, list_strategies
-from ..prompts import cue
-from ..runner import run as run_one
-from .datasets import LETTERS, PROMPT_FORMATS, Dataset, Item, load_dataset, score_of
-from .metrics import smooth_metrics
+from ..strategies import Strategy, get_strategy
+from .config import (
+    EMERGENCE_TEMPERATURE,
+    EvalConfig,
+    applied_options,
+    check_options,
+    setting_name,
+    strategy_options,
+)
+from .datasets import Dataset, Item, load_dataset
+from .results import slug
+from .scoring import SmoothScorer
 from .store import Row, Store, TaskKey
+from .tasks import Progress, Task, TaskRunner
 
-EMERGENCE_TEMPERATURE = 0.01  # Lu et al. 2023: near-greedy decoding for the emergence settings
-
-
-@dataclass
-class EvalConfig:
-    """Everything that defines an evaluation (the CLI flags)."""
-
-    datasets: list[str]
-    strategies: list[str]
-    models: list[str]
-    out: Path
-    limit: int | None = None
-    runs: int = 1
-    seed: int = 0
-    shots: list[int | None] = field(default_factory=lambda: [None])
-    prompt_formats: list[str] = field(default_factory=lambda: ["closed"])
-    temperature: float | None = None
-    concurrency: int = 1
-    options: dict[str, str] = field(default_factory=dict)  # "key" or "strategy.key" → value
-    tolerance: float = 0.0
-    smooth: bool = True
-    cache: bool = False
-    timeout: float | None = None
-    exemplars: str | None = None  # None: each strategy's own; "dataset": drawn from the dataset; else a set/path
-
-    def validate(self) -> None:
-        if not self.datasets:
-            raise InputError("give at least one --dataset")
-        if not self.strategies or not self.models:
-            raise InputError("give at least one strategy and one model")
-        if self.runs < 1 or self.concurrency < 1:
-            raise InputError("--runs and --concurrency must be at least 1")
-        if self.limit is not None and self.limit < 1:
-            raise InputError("--limit must be at least 1")
-        for f in self.prompt_formats:
-            if f not in PROMPT_FORMATS:
-                raise InputError(f"unknown prompt format {f!r} (use {', '.join(PROMPT_FORMATS)})")
-        if len(set(self.models)) != len(self.models) or len(set(self.strategies)) != len(self.strategies):
-            raise InputError("a model or strategy is listed twice")
-
-
-def setting_name(prompt_format: str, shots: int | None, temperature: float | None,
-                 exemplars: str | None = None) -> str:
-    """The label of one emergence setting, e.g. 'closed, 0-shot, T=0.01' (defaults left out)."""
-    parts = [prompt_format]
-    if shots is not None:
-        parts.append(f"{shots}-shot")
-    if exemplars is not None:
-        parts.append(f"exemplars={Path(exemplars).name if '/' in exemplars else exemplars}")
-    if temperature is not None:
-        parts.append(f"T={temperature:g}")
-    return ", ".join(parts)
-
-
-def strategy_options(name: str, cfg: EvalConfig, shots: int | None, exemplars: str | None = None) -> dict[str, Any]:
-    """Options for one strategy: shots only where it has that option; the temperature rule; -o values.
-
-    Without --temperature, strategies that decode greedily by default run at 0.01 (the
-    emergence setting) and sampling strategies keep their own temperature.
-    """
-    cls = list_strategies().get(name)
-    if cls is None:
-        get_strategy(name)  # raises the user-facing error
-    assert cls is not None
-    fields = {f.name: f for f in dataclasses.fields(cls.Options)}
-    opts: dict[str, Any] = {}
-    if shots is not None and "shots" in fields:
-        opts["shots"] = shots
-    if exemplars is not None and "exemplars" in fields:
-        opts["exemplars"] = exemplars
-    if "temperature" in fields:
-        if cfg.temperature is not None:
-            opts["temperature"] = cfg.temperature
-        elif float(fields["temperature"].default or 0.0) <= EMERGENCE_TEMPERATURE:
-            opts["temperature"] = EMERGENCE_TEMPERATURE
-    for key, value in cfg.options.items():
-        target, dot, k = key.rpartition(".")
-        if dot and target != name:
-            continue
-        if k in fields:
-            opts[k] = value
-    return opts
-
-
-def applied_options(name: str, cfg: EvalConfig) -> dict[str, str]:
-    """The --option values that apply to strategy `name` (recorded with the results)."""
-    cls = list_strategies()[name]
-    fields = {f.name for f in dataclasses.fields(cls.Options)}
-    applied = {}
-    for key, value in cfg.options.items():
-        target, dot, k = key.rpartition(".")
-        if (not dot or target == name) and k in fields:
-            applied[k] = value
-    return dict(sorted(applied.items()))
-
-
-def check_options(cfg: EvalConfig) -> None:
-    """Every -o key must belong to at least one chosen strategy."""
-    known = list_strategies()
-    for key in cfg.options:
-        target, dot, k = key.rpartition(".")
-        names = [target] if dot else cfg.strategies
-        if dot and target not in cfg.strategies:
-            raise InputError(f"option {key!r} names strategy {target!r}, which is not being evaluated")
-        if not any(n in known and k in {f.name for f in dataclasses.fields(known[n].Options)} for n in names):
-            raise InputError(f"no chosen strategy has an option {k!r}")
-
-
-@dataclass
-class Task:
-    key: TaskKey
-    dataset: Dataset
-    item: Item
-    prompt_format: str
-    strategy: Strategy
-    model: Model
-    seed: int
-
-
-@dataclass
-class Progress:
-    """Counts for the progress bar: tasks done, correct (primary metric), errors."""
-
-    done: int = 0
-    scored: int = 0
-    correct: float = 0.0
-    errors: int = 0
-
-    def add(self, row: Row, primary: str) -> None:
-        self.done += 1
-        if row.status == "error":
-            self.errors += 1
-            return
-        v = row.metrics.get(primary)
-        if v is not None:
-            self.scored += 1
-            self.correct += float(v)
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.scored if self.scored else None
+__all__ = ["EMERGENCE_TEMPERATURE", "EvalConfig", "Harness", "Progress", "Task", "setting_name",
+           "strategy_options"]
 
 
 class Harness:
@@ -184,15 +49,14 @@ class Harness:
         self.model_factory = model_factory or self._load_model
         self.store = Store(cfg.out)
         self.cancel = threading.Event()
-        self._lock = threading.Lock()
         self._can_score: dict[str, bool] = {}  # model spec → backend scores log-probabilities
-        self._cache_obj = None
+        cache = None
         if cfg.cache:
             from ..cache import Cache
 
-            self._cache_obj = Cache()
-        # smooth metrics depend on (model, item, prompt format) only: scored once, shared by strategies and runs
-        self._smooth_memo: dict[tuple[str, str, str, str], dict[str, float | None]] = {}
+            cache = Cache()
+        scorer = SmoothScorer(self.store, cache, self._can_score) if cfg.smooth else None
+        self.runner = TaskRunner(self.cancel, timeout=cfg.timeout, cache=cache, scorer=scorer)
         self.models: dict[str, Model] = {}
         self.datasets: dict[str, Dataset] = {}
         self.items: dict[str, list[Item]] = {}
@@ -270,8 +134,6 @@ class Harness:
 
     def _dataset_exemplars(self, spec: str, ds: Dataset, fmt: str) -> str:
         """Write few-shot exemplars drawn from the dataset (never an evaluated item) to a JSONL file."""
-        from .report import slug
-
         shots = [k for k in self.cfg.shots if k is not None]
         want = max(8, 4 * max(shots, default=2))  # enough for strategies that draw disjoint sets
         records = ds.exemplar_records(want, {it.id for it in self.items[spec]}, fmt)
@@ -284,70 +146,9 @@ class Harness:
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         return str(path)
 
-    # -- one task ---------------------------------------------------------------------------
     def execute(self, task: Task) -> Row:
         """Run and score one task; any failure becomes an error row (never counted correct)."""
-        item, fmt = task.item, task.prompt_format
-        problem = task.dataset.problem(item, fmt)
-        gold, _ = item.gold_for(fmt)
-        base = {"key": task.key, "seed": task.seed, "question": item.question, "gold": gold}
-        cancel = _Either(self.cancel)
-        timer = None
-        if self.cfg.timeout:
-            timer = threading.Timer(self.cfg.timeout, cancel.set)
-            timer.daemon = True
-            timer.start()
-        t0 = time.perf_counter()
-        try:
-            result = run_one(problem, task.strategy, task.model, cache=self._cache_obj, seed=task.seed,
-                             cancel=cancel)
-        except Cancelled:
-            if self.cancel.is_set():
-                raise
-            return Row(**base, status="error", seconds=time.perf_counter() - t0,
-                       error=f"timeout after {self.cfg.timeout:g}s")
-        except Exception as e:  # noqa: BLE001 - any failure of one item is recorded, not fatal
-            return Row(**base, status="error", seconds=time.perf_counter() - t0,
-                       error=f"{type(e).__name__}: {e}".strip()[:500],
-                       details={"traceback": traceback.format_exc(limit=6)[-2000:]})
-        finally:
-            if timer is not None:
-                timer.cancel()
-        try:
-            metrics = score_of(task.dataset, item, result, fmt)
-            if self.cfg.smooth:
-                metrics.update(self._smooth(task, problem))
-        except Exception as e:  # noqa: BLE001
-            return Row(**base, status="error", seconds=result.usage.seconds,
-                       error=f"scoring failed: {type(e).__name__}: {e}"[:500])
-        u = result.usage
-        prompt_tokens = sum(c.prompt_tokens for c in result.calls if c.kind == "generate")
-        completion_tokens = sum(c.completion_tokens for c in result.calls if c.kind == "generate")
-        details = {"reasoning": result.reasoning[:4000], "note": result.note,
-                   "cached_calls": u.cached_calls}
-        return Row(**base, status=result.status, prediction=result.answer, strict_answer=result.strict_answer,
-                   metrics=metrics, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                   calls=len(result.calls), seconds=u.seconds, details=details)
-
-    def _smooth(self, task: Task, problem) -> dict[str, float | None]:
-        """Log-probability metrics under the direct prompt; None values where the backend has none."""
-        item, fmt = task.item, task.prompt_format
-        gold, _ = item.gold_for(fmt)
-        options = None
-        if item.is_choice and item.choices:
-            options = list(LETTERS[: len(item.choices)]) if fmt == "closed-adversarial" else item.choices
-        if not self._can_score.get(task.key.model, False):
-            keys = ["gold_logprob"] + (["brier", "mc_grade", "gold_prob"] if options else [])
-            return dict.fromkeys(keys)
-        memo_key = (task.key.model, task.key.dataset, item.id, fmt)
-        with self._lock:
-            if memo_key in self._smooth_memo:
-                return dict(self._smooth_memo[memo_key])
-        prompt = f"{problem.render()}\n\n{cue(problem, 'direct')}"
-        got = smooth_metrics(task.model, prompt, gold, options, item.gold_index)
-        with self._lock:
-            self._smooth_memo[memo_key] = dict(got)
-        return got
+        return self.runner.execute(task)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> Progress:
@@ -430,17 +231,6 @@ class Harness:
         for m in self.models.values():
             m.close()
         self.store.close()
-
-
-class _Either(threading.Event):
-    """A run's cancel flag: set by its own timeout or by the evaluation-wide cancel."""
-
-    def __init__(self, parent: threading.Event) -> None:
-        super().__init__()
-        self.parent = parent
-
-    def is_set(self) -> bool:
-        return super().is_set() or self.parent.is_set()
 
 
 def _bar(total: int, initial: int, enabled: bool):

@@ -2,8 +2,8 @@
 
 Strict/flexible match live in `datasets.base.match_answer`; this module holds the smooth metrics
 of Schaeffer et al. 2023 (token edit distance, log-probability of the gold answer, Brier score
-and multiple-choice grade from option log-probabilities), intermediate-step checks, and the
-aggregation of any metric dict into mean ± 95% interval.
+and multiple-choice grade from option log-probabilities, scored through a `RunContext`),
+intermediate-step checks, and the aggregation of any metric dict into mean ± 95% interval.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 
 from ..answers import answers_match, parse_number
 from ..answers.normalize import NUMBER_RE
-from ..models.base import Model, NotSupported
+from ..context import RunContext
+from ..models.base import Message, NotSupported
 from .intervals import bootstrap_mean, wilson
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -94,27 +95,21 @@ def option_metrics(option_logprobs: Sequence[float], gold_index: int) -> dict[st
             "gold_prob": probs[gold_index]}
 
 
-def score_messages(question: str) -> list[dict[str, str]]:
-    """The prompt under which gold answers and options are scored (the question, then the answer)."""
-    return [{"role": "user", "content": question}]
-
-
-def smooth_metrics(model: Model, prompt: str, gold: str, options: Sequence[str] | None = None,
+def smooth_metrics(ctx: RunContext, messages: list[Message], gold: str, options: Sequence[str] | None = None,
                    gold_index: int | None = None) -> dict[str, float | None]:
-    """Log-probability metrics of one item, computed with the model's `logprobs`.
+    """Log-probability metrics of one item, scored through the run context after `messages`.
 
-    gold_logprob: mean per-token log-probability of the gold answer after `prompt`.
+    `messages` is the prompt after which an answer is expected (a strategy's own prompt).
+    gold_logprob: mean per-token log-probability of the gold answer after it.
     brier, mc_grade, gold_prob: from the options' log-probabilities (multiple choice only).
     Every value is None when the backend cannot score log-probabilities.
     """
     keys = ["gold_logprob"] + (["brier", "mc_grade", "gold_prob"] if options else [])
     out: dict[str, float | None] = dict.fromkeys(keys)
-    messages = score_messages(prompt)
     try:
-        scores = model.logprobs(messages, gold.strip())
-        out["gold_logprob"] = mean_logprob(scores)
+        out["gold_logprob"] = mean_logprob(ctx.logprobs(messages, gold.strip(), label="score gold"))
         if options and gold_index is not None:
-            totals = [sum(model.logprobs(messages, o.strip())) for o in options]
+            totals = [sum(ctx.logprobs(messages, o.strip(), label="score option")) for o in options]
             out.update(option_metrics(totals, gold_index))
     except NotSupported:
         return dict.fromkeys(keys)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .report import Data
+from .results import Data, slug
 
 SMOOTH = ("token_edit_distance", "gold_logprob", "brier", "mc_grade", "gold_prob")
 
@@ -36,8 +34,6 @@ def _plt():
 
 
 def accuracy_vs_cost(data: Data, dataset: str, folder: Path) -> str | None:
-    from .report import slug
-
     settings = data.settings(dataset)
     primary = data.primary(dataset)
     plt = _plt()
@@ -79,8 +75,6 @@ def accuracy_vs_cost(data: Data, dataset: str, folder: Path) -> str | None:
 
 def metric_vs_size(data: Data, dataset: str, folder: Path) -> str | None:
     """Strict, flexible and smooth metrics against parameter count, one panel per metric."""
-    from .report import slug
-
     sizes = {m: (info.get("n_params") or 0) for m, info in data.models.items()}
     if not any(sizes.values()):
         return None

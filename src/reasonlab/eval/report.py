@@ -4,100 +4,14 @@ from __future__ import annotations
 
 import csv
 import math
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .intervals import bootstrap_mean
-from .metrics import Summary, summarize
-from .store import Row, Store
+from .metrics import Summary
+from .results import ACCURACY_KEYS, Cell, Data, load, slug
+from .store import Store
 
-ACCURACY_KEYS = ("strict", "flexible")
-
-
-@dataclass
-class Cell:
-    """All rows of one (dataset, setting, strategy, model), all runs."""
-
-    dataset: str
-    setting: str
-    strategy: str
-    model: str
-    rows: list[Row] = field(default_factory=list)
-
-    @property
-    def errors(self) -> int:
-        return sum(r.status == "error" for r in self.rows)
-
-    def values(self, metric: str, primary: str) -> list[float | None]:
-        """Per-row values; an errored row counts as wrong (0) for accuracies, missing otherwise."""
-        out: list[float | None] = []
-        if not any(metric in r.metrics for r in self.rows):
-            return [None] * len(self.rows)  # a metric this dataset does not have
-        for r in self.rows:
-            if r.status == "error":
-                out.append(0.0 if metric in ACCURACY_KEYS or metric == primary else None)
-            else:
-                out.append(r.metrics.get(metric))
-        return out
-
-    def summary(self, metric: str, primary: str) -> Summary:
-        return summarize(metric, self.values(metric, primary))
-
-    def per_item(self, attr: str) -> float:
-        return sum(getattr(r, attr) for r in self.rows) / len(self.rows) if self.rows else math.nan
-
-    @property
-    def tokens_per_item(self) -> float:
-        return sum(r.prompt_tokens + r.completion_tokens for r in self.rows) / max(1, len(self.rows))
-
-    def run_means(self, metric: str, primary: str) -> list[float]:
-        by_run: dict[int, list[float]] = defaultdict(list)
-        for r, v in zip(self.rows, self.values(metric, primary), strict=True):
-            if v is not None:
-                by_run[r.key.run].append(v)
-        return [sum(v) / len(v) for _, v in sorted(by_run.items()) if v]
-
-
-@dataclass
-class Data:
-    """The store's rows grouped for reporting."""
-
-    cells: dict[tuple[str, str, str, str], Cell]
-    models: dict[str, dict[str, Any]]
-    meta: dict[str, Any]
-
-    def datasets(self) -> list[str]:
-        return sorted({k[0] for k in self.cells})
-
-    def settings(self, dataset: str) -> list[str]:
-        return sorted({k[1] for k in self.cells if k[0] == dataset})
-
-    def in_setting(self, dataset: str, setting: str) -> list[Cell]:
-        return [c for k, c in sorted(self.cells.items()) if k[0] == dataset and k[1] == setting]
-
-    def primary(self, dataset: str) -> str:
-        return (self.meta.get(f"dataset:{dataset}") or {}).get("primary", "flexible")
-
-    def metric_names(self, dataset: str) -> list[str]:
-        names: set[str] = set()
-        for k, c in self.cells.items():
-            if k[0] == dataset:
-                for r in c.rows:
-                    names.update(r.metrics)
-        first = list(dict.fromkeys(m for m in (self.primary(dataset), *ACCURACY_KEYS) if m in names))
-        return first + sorted(names - set(first))
-
-
-def load(store: Store) -> Data:
-    cells: dict[tuple[str, str, str, str], Cell] = {}
-    for row in store.rows():
-        k = row.key
-        key = (k.dataset, k.setting, k.strategy, k.model)
-        cells.setdefault(key, Cell(*key)).rows.append(row)
-    return Data(cells, store.models(), store.meta())
+__all__ = ["ACCURACY_KEYS", "Cell", "Data", "load", "slug", "render_markdown", "write_csv", "write_report"]
 
 
 def _pct(x: float | None) -> str:
@@ -133,14 +47,6 @@ def gain_over_direct(data: Data, cell: Cell, primary: str) -> str:
     mean = sum(diffs) / len(diffs)
     lo, hi = bootstrap_mean(diffs)
     return f"{100 * mean:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-
-
-def slug(text: str) -> str:
-    """A file-name-safe short form of a dataset spec (paths reduced to their file name)."""
-    prefix, _, arg = text.partition(":")
-    if "/" in arg and Path(arg.split("?")[0]).suffix:
-        arg = Path(arg).stem
-    return re.sub(r"[^A-Za-z0-9]+", "-", f"{prefix}-{arg}").strip("-").lower()[:80] or "x"
 
 
 def human(n: float | None) -> str:
@@ -207,6 +113,7 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
                                      f"{s.mean:.3g} [{s.lo:.3g}, {s.hi:.3g}] n={s.n}"))
                     out.append(f"| {c.strategy} | {c.model} | " + " | ".join(vals) + " |")
                 out.append("")
+            out += model_level_table(data, ds, setting)
         if len(settings) > 1:
             out += ["### Emergence settings side by side", "",
                     "Accuracy % [95% CI] per setting; in brackets after it, the per-run means (one per seed).", "",
@@ -244,6 +151,21 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
             out.append(f"- … and {len(errs) - 20} more (see results.csv)")
         out.append("")
     return "\n".join(out)
+
+
+def model_level_table(data: Data, dataset: str, setting: str) -> list[str]:
+    """Smooth metrics of the model itself, for strategies that give no prompt of their own: once per model."""
+    table = data.model_level(dataset, setting)
+    if not table:
+        return []
+    names = sorted({m for metrics in table.values() for m in metrics})
+    out = ["Model-level smooth metrics (scored once per item under the `direct` strategy's prompt; they "
+           "describe the model, not the strategies above that reason before answering):", "",
+           "| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for model, metrics in table.items():
+        out.append(f"| {model} | " + " | ".join("missing" if (s := metrics.get(m)) is None or s.mean is None
+                                                else s.fmt(3) for m in names) + " |")
+    return [*out, ""]
 
 
 def write_csv(data: Data, path: Path) -> None:

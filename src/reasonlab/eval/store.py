@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS results (
 );
 CREATE TABLE IF NOT EXISTS models (spec TEXT PRIMARY KEY, info TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS model_metrics (
+  dataset TEXT NOT NULL, setting TEXT NOT NULL, model TEXT NOT NULL, item_id TEXT NOT NULL,
+  metrics TEXT NOT NULL, prompt TEXT NOT NULL,
+  PRIMARY KEY (dataset, setting, model, item_id)
+);
 """
 
 FINAL = ("ok", "no_answer")
@@ -40,6 +45,15 @@ class TaskKey:
     model: str
     strategy: str
     run: int
+    item_id: str
+
+
+class ModelItem(NamedTuple):
+    """One item as seen by one model in one setting (the key of model-level metrics)."""
+
+    dataset: str
+    setting: str
+    model: str
     item_id: str
 
 
@@ -113,6 +127,12 @@ class Store:
         with self._lock, self._conn:
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value, default=str)))
 
+    def put_model_metrics(self, key: ModelItem, metrics: dict[str, float | None], prompt: str) -> None:
+        """Metrics of the model itself on one item (not of a strategy), e.g. scored under the direct prompt."""
+        with self._lock, self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO model_metrics VALUES (?, ?, ?, ?, ?, ?)",
+                               (*key, json.dumps(metrics), prompt))
+
     # -- reading ----------------------------------------------------------------------------
     def finished(self) -> dict[TaskKey, int]:
         """Seed of every task that needs no more work (status ok or no_answer)."""
@@ -131,6 +151,13 @@ class Store:
                       prediction=r[10], strict_answer=r[11], metrics=json.loads(r[12]),
                       prompt_tokens=r[13], completion_tokens=r[14], calls=r[15], seconds=r[16],
                       error=r[17], details=json.loads(r[18] or "{}"), attempts=r[20])
+
+    def model_metrics(self) -> dict[ModelItem, dict[str, float | None]]:
+        """Model-level metrics per (dataset, setting, model, item id)."""
+        with self._lock:
+            cur = self._conn.execute("SELECT dataset, setting, model, item_id, metrics FROM model_metrics "
+                                     "ORDER BY dataset, setting, model, item_id")
+            return {ModelItem(*r[:4]): json.loads(r[4]) for r in cur.fetchall()}
 
     def models(self) -> dict[str, dict[str, Any]]:
         with self._lock:

@@ -91,14 +91,22 @@ def load_file(path: str | Path) -> list[Exemplar]:
     return out
 
 
-def load(name_or_path: str) -> list[Exemplar]:
-    """A built-in set by name (e.g. "arithmetic") or a JSONL file by path."""
+def looks_like_path(value: str) -> bool:
+    """A file path rather than a set name: has a folder part, a suffix, or starts with '~' or '.'."""
+    return "/" in value or "\\" in value or value.startswith(("~", ".")) or bool(Path(value).suffix)
+
+
+def load(name_or_path: str, allow_paths: bool = True) -> list[Exemplar]:
+    """A built-in set by name (e.g. "arithmetic") or, where `allow_paths`, a JSONL file by path.
+
+    A bare name never reads a file of the working directory: it is a built-in set or an error
+    that reveals nothing about the filesystem.
+    """
     sets = builtin_sets()
     if name_or_path in sets:
         return load_file(sets[name_or_path])
-    p = Path(name_or_path).expanduser()
-    if p.suffix or p.exists() or "/" in name_or_path:
-        return load_file(p)
+    if allow_paths and looks_like_path(name_or_path):
+        return load_file(Path(name_or_path).expanduser())
     raise ExemplarError(f"unknown exemplar set {name_or_path!r} (built-in: {', '.join(sets)}; "
                         "or give a path to a .jsonl file)")
 

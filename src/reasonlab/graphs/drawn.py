@@ -10,7 +10,10 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
-from .spec import ANSWER_KINDS, Flowchart, Graph, SpecError, escape, from_dict
+from .loading import from_dict
+from .spec import ANSWER_KINDS, Flowchart, Graph, GraphError
+from .structure import structure
+from .templates import escape
 from .validate import check
 
 _FENCE = re.compile(r"```(?:json|yaml|yml|JSON)?\s*\n(.*?)```", re.DOTALL)
@@ -18,7 +21,18 @@ _ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
 class DrawnError(InputError):
-    """A model-drawn graph that cannot be used; the message says why (and is shown to the model)."""
+    """A model-drawn graph that cannot be used; the message says why (and is shown to the model).
+
+    `issues` lists the problems as {"node", "message"} (node None when no single node is at fault);
+    `drawing` is what the model drew as {"kind", "nodes", "edges"} (None when no graph could be read),
+    each node marked "status": "invalid" with its "error", or "status": "pending".
+    """
+
+    def __init__(self, message: str, *, issues: list[dict[str, Any]] | None = None,
+                 drawing: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.issues = issues if issues is not None else [{"node": None, "message": message}]
+        self.drawing = drawing
 
 
 def _balance(text: str) -> str:
@@ -265,18 +279,64 @@ def spec_from_reply(text: str, mode: str, *, answer_kind: str = "text", max_node
     norm = normalize_graph(data, answer_kind, node_tokens) if mode == "graph" else normalize_flow(data, node_tokens)
     try:
         spec = from_dict(norm, source="plan")
-        count = len(spec.walk())
-        if count > max_nodes:
-            raise DrawnError(f"too many nodes ({count}; at most {max_nodes}): merge some sub-questions")
+    except GraphError as e:
+        issues = _issues(e)
+        raise DrawnError(_describe(e), issues=issues, drawing=_loose_drawing(norm, issues)) from None
+    count = len(spec.walk())
+    if count > max_nodes:
+        msg = f"too many nodes ({count}; at most {max_nodes}): merge some sub-questions"
+        raise DrawnError(msg, drawing=_drawing(spec, []))
+    try:
         check(spec)
-    except SpecError as e:
-        raise DrawnError(_describe(e)) from None
+    except GraphError as e:
+        issues = _issues(e)
+        raise DrawnError(_describe(e), issues=issues, drawing=_drawing(spec, issues)) from None
     return spec, norm
 
 
-def _describe(e: SpecError) -> str:
+def _describe(e: GraphError) -> str:
     """The problems without file/line decoration (the model never saw a file)."""
     issues = getattr(e, "issues", None)
     if issues:
         return "; ".join(i.render() for i in issues[:5]) + (" …" if len(issues) > 5 else "")
     return f"node {e.node!r}: {e.detail}" if e.node else e.detail
+
+
+def _issues(e: GraphError) -> list[dict[str, Any]]:
+    found = getattr(e, "issues", None)
+    if found:
+        return [{"node": i.node, "message": i.message} for i in found]
+    return [{"node": e.node, "message": e.detail}]
+
+
+def _mark(nodes: list[dict[str, Any]], issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each node with "status" invalid (and its validator messages as "error") or pending."""
+    for n in nodes:
+        mine = [i["message"] for i in issues if i["node"] == n["id"]]
+        n.update(status="invalid" if mine else "pending", error="; ".join(mine) or None)
+    return nodes
+
+
+def _drawing(spec: Graph | Flowchart, issues: list[dict[str, Any]]) -> dict[str, Any]:
+    s = structure(spec)
+    return {"kind": s["kind"], "nodes": _mark(s["nodes"], issues), "edges": s["edges"]}
+
+
+def _loose_drawing(norm: dict[str, Any], issues: list[dict[str, Any]]) -> dict[str, Any]:
+    """Nodes and edges straight from normalised data that failed the schema (a best effort)."""
+    is_graph = norm.get("kind") == "graph"
+    raw = [x for x in norm.get("nodes" if is_graph else "steps") or [] if isinstance(x, dict)]
+    nodes = [{"id": str(x.get("id")), "kind": next((k for k in ("ask", "compute", "tool", "branch", "loop",
+                                                                   "parallel", "output") if k in x), "ask"),
+              "title": str(x.get("label") or x.get("ask") or x.get("compute") or x.get("branch") or
+                           x.get("output") or x.get("id")), "parent": None} for x in raw]
+    ids = [n["id"] for n in nodes]
+    edges: list[dict[str, str]] = []
+    for i, x in enumerate(raw):
+        if is_graph:
+            edges += [{"from": str(d), "to": ids[i], "label": ""} for d in x.get("after") or [] if str(d) in ids]
+            continue
+        targets = [("yes", x.get("then")), ("no", x.get("else"))] if "branch" in x else \
+            [("", x.get("next") or (ids[i + 1] if i + 1 < len(ids) else None))] if "output" not in x else []
+        edges += [{"from": ids[i], "to": str(t), "label": lab} for lab, t in targets if str(t) in ids]
+    return {"kind": norm.get("kind", "graph"), "nodes": _mark(nodes, issues), "edges": edges}

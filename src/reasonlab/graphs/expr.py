@@ -18,6 +18,7 @@ from typing import Any
 
 from ..answers.normalize import parse_number
 from ..errors import InputError
+from .values import is_yes
 
 
 class ExprError(InputError):
@@ -41,16 +42,6 @@ def _number(x: Any) -> int | float:
     return int(v) if v.denominator == 1 else float(v)
 
 
-def _yes(x: Any) -> bool:
-    """True for yes/true/1-like values (model replies such as 'Yes, it is.')."""
-    if isinstance(x, bool):
-        return x
-    if isinstance(x, (int, float)):
-        return x != 0
-    words = str(x).strip().lower().lstrip("*_`\"' ").split()
-    return bool(words) and words[0].strip(".,!:;*") in ("yes", "true", "y", "correct", "是", "对")
-
-
 def _contains(hay: Any, needle: Any) -> bool:
     if isinstance(hay, str):
         return str(needle).lower() in hay.lower()
@@ -69,7 +60,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len, "abs": abs, "min": min, "max": max, "sum": sum, "round": _round,
     "int": int, "float": float, "str": str, "bool": bool, "sorted": sorted, "any": any, "all": all,
     "count": lambda items, value: list(items).count(value),
-    "number": _number, "yes": _yes, "contains": _contains, "join": _join,
+    "number": _number, "yes": is_yes, "contains": _contains, "join": _join,
     "lower": lambda s: str(s).lower(), "upper": lambda s: str(s).upper(),
     "strip": lambda s: str(s).strip(), "split": lambda s, sep=None: str(s).split(sep),
     "replace": lambda s, a, b: str(s).replace(str(a), str(b)),

@@ -1,9 +1,5 @@
 """The flowchart interpreter: steps in order, branches, loops, and parallel arms whose writes are
-merged into the typed state by each key's join rule (last/first/append/union/sum/max/min).
-
-`FlowchartRunner` is mixed into `Executor`, which supplies the node bookkeeping (`_guard`),
-model/tool/expression steps (`_basic`, `_cond`), the step budget and the result (`_finish`).
-"""
+merged into the typed state by each key's join rule (last/first/append/union/sum/max/min)."""
 
 from __future__ import annotations
 
@@ -13,23 +9,21 @@ from typing import Any
 
 from ..errors import InputError
 from .expr import evaluate
+from .bookkeeping import RunBook
 from .outcome import GraphRun, NodeFailed, NodeRun
-from .spec import END, Flowchart, Node, Var, coerce, render
+from .spec import END, Flowchart, Node, Var
+from .steps import StepRunner
+from .templates import render
+from .values import coerce
 
 
 class FlowchartRunner:
-    """Flowchart execution; see the module docstring. Not used on its own."""
+    """Runs a validated Flowchart; records go to `book`, single steps run through `steps`."""
 
-    # provided by Executor
-    _guard: Any
-    _basic: Any
-    _cond: Any
-    _finish: Any
-    _lock: Any
-    path: list[str]
-    workers: int
+    def __init__(self, book: RunBook, steps: StepRunner) -> None:
+        self.book, self.steps = book, steps
 
-    def _run_flowchart(self, f: Flowchart, inputs: dict[str, Any]) -> GraphRun:
+    def run(self, f: Flowchart, inputs: dict[str, Any]) -> GraphRun:
         state = {k: copy.deepcopy(v.default) for k, v in f.state.items()}
         err: NodeFailed | None = None
         answer: Any = None
@@ -39,7 +33,7 @@ class FlowchartRunner:
             answer = out[1] if out else None
         except NodeFailed as e:
             err = e
-        return self._finish(f, inputs, answer, state, err, out[0] if out else None)
+        return self.book.finish(inputs, answer, state, err, out[0] if out else None)
 
     def _write(self, f: Flowchart, state: dict[str, Any], key: str, value: Any, node: str,
                log: list[tuple[str, Any]] | None) -> None:
@@ -57,19 +51,18 @@ class FlowchartRunner:
         while i is not None and i < len(steps):
             s = steps[i]
             fall = steps[i + 1].id if i + 1 < len(steps) else None
-            with self._lock:
-                self.path.append(s.id)
+            self.book.visit(s.id)
             env = {**inputs, **state}
             if iteration is not None:
                 env["iteration"] = iteration
             target: str | None = s.next or fall
             if s.kind == "output":
-                value = self._guard(s, lambda nr, s=s, env=env: render(s.output, env)
+                value = self.book.guard(s, lambda nr, s=s, env=env: render(s.output, env)
                                     if isinstance(s.output, str) else s.output, iteration)
                 return (s.id, value)
             if s.kind == "branch":
                 assert s.branch is not None
-                taken = self._guard(s, lambda nr, s=s, env=env: self._cond(s.branch, env, s, nr, iteration),
+                taken = self.book.guard(s, lambda nr, s=s, env=env: self.steps.cond(s.branch, env, s, nr, iteration),
                                     iteration)
                 target = s.then if taken else (s.else_ or s.next or fall)
             elif s.kind == "compute" and isinstance(s.compute, dict):
@@ -81,22 +74,22 @@ class FlowchartRunner:
                         self._write(f, state, k, local[k], s.id, log)
                         local[k] = state[k]
                     return done
-                self._guard(s, comp, iteration)
+                self.book.guard(s, comp, iteration)
             elif s.kind == "loop":
-                out = self._guard(s, lambda nr, s=s: self._flow_loop(s, nr, f, state, inputs, log), iteration)
+                out = self.book.guard(s, lambda nr, s=s: self._flow_loop(s, nr, f, state, inputs, log), iteration)
                 if isinstance(out, tuple):
                     return out
             elif s.kind == "parallel":
-                out = self._guard(s, lambda nr, s=s: self._parallel(s, f, state, inputs, iteration, log), iteration)
+                out = self.book.guard(s, lambda nr, s=s: self._parallel(s, f, state, inputs, iteration, log), iteration)
                 if isinstance(out, tuple):
                     return out
             else:
                 def basic(nr: NodeRun, s: Node = s, env: dict[str, Any] = env) -> Any:
-                    value = self._basic(s, env, "", nr, iteration)
+                    value = self.steps.basic(s, env, "", nr, iteration)
                     if s.set:
                         self._write(f, state, s.set, value, s.id, log)
                     return value
-                self._guard(s, basic, iteration)
+                self.book.guard(s, basic, iteration)
             if target is None or target == END:
                 return None
             i = index[target]
@@ -114,7 +107,7 @@ class FlowchartRunner:
                 nr.iterations = rounds
                 return out
             env = {**inputs, **state, "iteration": it}
-            if lp.until is not None and self._cond(lp.until, env, s, nr, it):
+            if lp.until is not None and self.steps.cond(lp.until, env, s, nr, it):
                 exited = True
                 break
         nr.end_loop(rounds, exited, lp.max, lp.on_max)
@@ -128,7 +121,7 @@ class FlowchartRunner:
         def arm(k: int) -> Any:
             return self._sequence(arms[k], f, copy.deepcopy(state), inputs, None, iteration, logs[k])
 
-        workers = min(len(arms), self.workers)
+        workers = min(len(arms), self.book.workers)
         if workers <= 1:
             results = [arm(k) for k in range(len(arms))]
         else:

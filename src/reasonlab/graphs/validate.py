@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from .expr import ExprError
 from .expr import names as expr_names
-from .spec import END, Flowchart, Graph, Node, Spec, SpecError, template_refs
+from .refs import cond_refs, node_refs
+from .spec import END, Flowchart, Graph, GraphError, Node, Spec
+from .templates import template_refs
 
 LOOP_VARS = ("current", "iteration")
 FACTS = "facts"
@@ -25,7 +27,7 @@ class Issue:
         return f"{where}{who}{self.message}"
 
 
-class ValidationError(SpecError):
+class ValidationError(GraphError):
     """One or more problems found by `validate`; `.issues` lists them all, the message shows them."""
 
     def __init__(self, issues: list[Issue], source: str) -> None:
@@ -54,37 +56,6 @@ def check(spec: Spec, *, check_tools: bool = True) -> Spec:
     if issues:
         raise ValidationError(issues, spec.source)
     return spec
-
-
-def node_refs(n: Node, is_graph: bool) -> list[str]:
-    """Names a node's own fields read (nested bodies excluded); raises ExprError on a bad expression."""
-    refs: list[str] = []
-    for t in (n.ask, n.system):
-        if t:
-            refs += template_refs(t)
-    if isinstance(n.compute, str):
-        refs += sorted(expr_names(n.compute))
-    elif isinstance(n.compute, dict):
-        for e in n.compute.values():
-            refs += sorted(expr_names(e))
-    for a in n.args.values():
-        if isinstance(a, str):
-            refs += template_refs(a)
-    if n.branch:
-        refs += _cond_refs(n.branch)
-    if n.kind == "output" and isinstance(n.output, str):
-        refs += template_refs(n.output)
-    if n.loop and n.loop.start:
-        refs += template_refs(n.loop.start)
-    if is_graph:
-        refs += n.after
-    return list(dict.fromkeys(refs))
-
-
-def _cond_refs(c) -> list[str]:
-    if c.expr is not None:
-        return sorted(expr_names(c.expr))
-    return template_refs(c.ask or "")
 
 
 def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
@@ -214,7 +185,7 @@ class _Validator:
                 outer_refs += [d for d in bd if d not in body]
             if n.loop.until:
                 try:
-                    ur = _cond_refs(n.loop.until)
+                    ur = cond_refs(n.loop.until)
                 except ExprError as e:
                     self.add(str(e), n, n.loop.until.line)
                     ur = []
@@ -232,9 +203,7 @@ class _Validator:
             used = _ancestors(carry, inner)
             if n.loop.until and n.loop.until.expr is not None:
                 try:
-                    from .expr import names
-
-                    for r in names(n.loop.until.expr):
+                    for r in expr_names(n.loop.until.expr):
                         if r in body:
                             used |= _ancestors(r, inner)
                 except ExprError:
@@ -339,7 +308,7 @@ class _Validator:
                 self.add("'start'/'carry' belong to graph loops; flowchart loops work on the state", s)
             if lp.until is not None:
                 try:
-                    for r in _cond_refs(lp.until):
+                    for r in cond_refs(lp.until):
                         if r not in known and r != "iteration":
                             self.add(f"loop exit refers to unknown {r!r}", s, lp.until.line)
                 except ExprError as e:

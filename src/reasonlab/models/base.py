@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
@@ -10,6 +12,11 @@ from typing import Any
 from ..errors import ReasonlabError
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+DeltaFn = Callable[[int, str], None]  # (sample index, text added since the last call)
+
+# Why a completion ended: the model stopped (end token or a stop string), the token limit, the
+# degeneration guard (models/repetition.py), or the caller cancelled it (partial text kept).
+FINISH_REASONS = ("stop", "length", "repetition", "cancelled")
 
 
 class ModelError(ReasonlabError, RuntimeError):
@@ -30,12 +37,15 @@ class GenParams:
     stop: tuple[str, ...] = ()
     seed: int = 0  # base seed; sample i of a request uses seed + i
     grammar: str | None = None  # a GBNF grammar (root rule `root`) the output must match, where supported
+    guard: bool = True  # stop a sample that starts looping (finish reason "repetition")
 
     def to_dict(self) -> dict[str, Any]:
         d = {name: getattr(self, name) for name in _field_names(type(self))}  # flat values: no deep copy
         d["stop"] = list(self.stop)
         if self.grammar is None:  # absent, not null: cache keys from before the field stay valid
             del d["grammar"]
+        if self.guard:  # likewise: only the non-default value shows
+            del d["guard"]
         return d
 
     @classmethod
@@ -62,6 +72,7 @@ class Completion:
     completion_tokens: int = 0
     finish_reason: str = "stop"
     tool_calls: list[dict[str, Any]] | None = None  # native function calls, when the backend returns them
+    token_logprobs: list[float] | None = None  # log-probability of each generated token, where the backend gives it
 
 
 def normalize_tool_calls(raw: Any) -> list[dict[str, Any]] | None:
@@ -114,6 +125,9 @@ class Model:
 
     spec: str = ""
     identity: str = ""
+    streams = False  # generate_stream reports text token by token and stops on `cancel`
+    guards_repetition = False  # the backend applies the degeneration guard itself (GenParams.guard)
+    batches_concurrent_calls = False  # concurrent generate calls are decoded together: don't serialise them
 
     def generate(
         self,
@@ -125,6 +139,30 @@ class Model:
     ) -> list[Completion]:
         """Return exactly `n` completions. Sample j uses seed `params.seed + sample_offset + j`."""
         raise NotImplementedError
+
+    def generate_stream(
+        self,
+        messages: list[Message],
+        params: GenParams,
+        n: int = 1,
+        sample_offset: int = 0,
+        tools: list[dict[str, Any]] | None = None,
+        *,
+        on_delta: DeltaFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Completion]:
+        """`generate`, reporting text as it arrives: ``on_delta(sample_index, new_text)``.
+
+        A backend that streams (``streams = True``) calls `on_delta` per token and ends the
+        samples of a set `cancel` at the next token with finish reason ``cancelled``, keeping
+        their partial text. This default calls `generate` and reports each text whole.
+        """
+        outs = self.generate(messages, params, n=n, sample_offset=sample_offset, tools=tools)
+        if on_delta is not None:
+            for j, c in enumerate(outs):
+                if c.text:
+                    on_delta(sample_offset + j, c.text)
+        return outs
 
     def logprobs(self, messages: list[Message], continuation: str) -> list[float]:
         """Log-probability of each token of `continuation` after the prompt built from `messages`."""

@@ -1,15 +1,10 @@
-"""llama-cpp-python on any GGUF file, with `n` samples decoded as parallel sequences.
+"""llama-cpp-python on any GGUF file, decoded by a continuous-batching scheduler (models/engine.py).
 
-How `generate(n)` works (llama.cpp's batched decoding):
-  1. the prompt (all but its last token) is decoded once on sequence 0, reusing whatever
-     prefix of it is already in the KV cache from the previous call;
-  2. that KV cache is shared with sequences 1…n-1 (`llama_memory_seq_cp`: the cells are shared,
-     not duplicated);
-  3. one batch holds the prompt's last token for every sequence, then one new token per
-     unfinished sequence per step; each sequence has its own sampler, seeded
-     ``params.seed + sample_offset + j`` (greedy when temperature is 0).
-Afterwards sequences 1…n-1 are dropped and sequence 0 keeps prompt + its sample, so a
-follow-up prompt that extends it (zero-shot CoT's extraction call) only decodes the new part.
+Every `generate` call, from any thread, joins one running batch: the n samples of a prompt share
+its KV cells (read once, copied by sequence id), distinct prompts and callers decode together,
+and a prompt that extends an earlier one decodes only the new part. Each sample has its own
+sampler (seed ``params.seed + sample_offset + j``; greedy at temperature 0), grammar, stop
+strings, degeneration guard and cancellation; `generate_stream` reports text token by token.
 
 Models without a chat template (base models) get the Question/Answer transcript of
 `prompt_format.plain_prompt` plus stop strings. `logprobs` reuses the same cache and reads
@@ -26,14 +21,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo
+from .base import Completion, DeltaFn, GenParams, Message, Model, ModelError, ModelInfo
+from .engine import Engine
 from .prompt_format import PLAIN_STOPS, plain_prompt
+from .threads import configure_openmp, cpu_count, default_threads
 
-# llama.cpp's CPU backend runs on OpenMP, whose threads spin-wait at each barrier by default.
-# On a quiet machine that is the fast choice (SmolLM2, 2 threads: 106 tok/s spinning vs 33 tok/s
-# with OMP_WAIT_POLICY=PASSIVE). On an oversubscribed machine (more runnable threads than cores)
-# spinning made 2-thread generation 10-40x slower than 1 thread; there, set
-# OMP_WAIT_POLICY=PASSIVE or pass n_threads=1 (`reasonlab serve --threads 1`). See docs/models.md.
+__all__ = ["LlamaModel", "cpu_count", "file_identity"]
 
 _BACKEND_LOCK = threading.Lock()
 _BACKEND_READY = False
@@ -42,6 +35,7 @@ _BACKEND_READY = False
 def _llama_cpp() -> Any:
     """Import llama_cpp once and initialise its backend quietly."""
     global _BACKEND_READY
+    configure_openmp()  # OpenMP reads its settings once, when llama.cpp's library loads
     try:
         import llama_cpp
         from llama_cpp import _logger
@@ -55,13 +49,6 @@ def _llama_cpp() -> Any:
     return llama_cpp
 
 
-def cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def file_identity(path: Path) -> str:
     """Name, size and a hash of the first MiB (the GGUF header and metadata): stable across copies."""
     h = hashlib.sha256()
@@ -70,22 +57,19 @@ def file_identity(path: Path) -> str:
     return f"{path.name}:{path.stat().st_size}:{h.hexdigest()[:16]}"
 
 
-def _lcp(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
 class LlamaModel(Model):
-    """A GGUF model in-process. Thread-safe: concurrent callers queue on one lock.
+    streams = True
+    guards_repetition = True
+    batches_concurrent_calls = True
+
+    """A GGUF model in-process. Thread-safe: concurrent callers are decoded together.
 
     Args:
       path: the GGUF file. spec: how the user named it (default ``llama:PATH``).
       n_ctx: KV cache cells shared by all sequences (default min(training context, 8192)).
-      n_threads: CPU threads for generation and prompt processing (default: all CPUs).
-      n_seq_max: most sequences decoded together; larger `n` runs in rounds.
+      n_threads: CPU threads for generation and prompt processing (default: REASONLAB_THREADS,
+        else models/threads.py's choice from the cores this process may use).
+      n_seq_max: most sequences decoded together (all callers); more wait for a free one.
       flash_attn: llama.cpp's flash attention (None: llama.cpp decides, which on CPU turns it on).
         With it, sample j comes out the same whether decoded alone or in a batch; without it
         the attention kernels differ with the batch size and so, slightly, do the logits.
@@ -131,7 +115,7 @@ class LlamaModel(Model):
         self.n_vocab = self._model.n_vocab()
         self.n_ctx_train = self._model.n_ctx_train()
         self.n_ctx = int(n_ctx or min(self.n_ctx_train or 8192, 8192))
-        self.n_threads = int(n_threads or cpu_count())
+        self.n_threads = int(n_threads or default_threads())
         self.n_batch = max(1, min(n_batch, self.n_ctx))
         self.n_seq_max = max(1, min(n_seq_max, lc.llama_max_parallel_sequences()))
         cparams = lc.llama_context_default_params()
@@ -156,9 +140,10 @@ class LlamaModel(Model):
         self._mem = self._ctx.memory
         self._batch_cap = max(self.n_batch, self.n_seq_max)
         self._batch = lc.llama_batch_init(self._batch_cap, 0, 1)
-        self._lock = threading.Lock()
-        self._seq0: list[int] = []  # tokens whose KV sequence 0 holds
+        self._lock = threading.Lock()  # guards close()
         self._closed = False
+        self._engine = Engine(self)
+        self._lp_buf: Any = None
 
         self.metadata = self._model.metadata()
         template = self.metadata.get("tokenizer.chat_template") if chat_template in (None, True) else chat_template
@@ -210,59 +195,25 @@ class LlamaModel(Model):
             return big.raw[:n]
         return buf.raw[:n]
 
-    # -- KV cache -----------------------------------------------------------------------
-    def _reset(self) -> None:
-        self._lc.llama_memory_clear(self._mem, True)
-        self._seq0 = []
+    def _token_logprob(self, ptr: Any, token: int) -> float:
+        """log P(token) under one raw logits row (Completion.token_logprobs: vote confidence)."""
+        import numpy as np
+
+        row = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+        if self._lp_buf is None:
+            self._lp_buf = np.empty(self.n_vocab, dtype=np.float32)
+        top = float(row.max())
+        np.subtract(row, top, out=self._lp_buf)
+        np.exp(self._lp_buf, out=self._lp_buf)
+        return float(row[token]) - top - math.log(float(self._lp_buf.sum(dtype=np.float64)))
 
     def reset_cache(self) -> None:
         """Forget the KV cache (the next call decodes its whole prompt; benchmarks use this)."""
-        with self._lock:
-            self._reset()
+        self._engine.run_task(self._engine.reset)
 
-    def _decode(self, n_tokens: int) -> None:
-        self._batch.n_tokens = n_tokens
-        rc = self._lc.llama_decode(self._ctx.ctx, self._batch)
-        if rc != 0:
-            self._reset()
-            why = "no room left in the KV cache" if rc == 1 else f"llama_decode returned {rc}"
-            raise ModelError(f"{self.spec}: decoding failed ({why}); try a larger n_ctx or fewer samples")
-
-    def _feed(self, target: list[int], logits_from: int | None = None, on_logits: Any = None) -> None:
-        """Make sequence 0 hold exactly `target`, decoding only what the cache lacks.
-
-        With `logits_from`, positions from there on are (re)decoded with logits and
-        ``on_logits(pos, row)`` is called for each.
-        """
-        lc = self._lc
-        keep = _lcp(self._seq0, target)
-        if logits_from is not None:
-            keep = min(keep, logits_from)
-        if keep < len(self._seq0):
-            if lc.llama_memory_seq_rm(self._mem, 0, keep, -1):
-                del self._seq0[keep:]
-            else:  # this cache type cannot cut a sequence: start over
-                self._reset()
-                keep = 0
-        b = self._batch
-        for start in range(keep, len(target), self.n_batch):
-            chunk = target[start:start + self.n_batch]
-            wanted = []
-            for i, tok in enumerate(chunk):
-                pos = start + i
-                b.token[i] = tok
-                b.pos[i] = pos
-                b.n_seq_id[i] = 1
-                b.seq_id[i][0] = 0
-                want = logits_from is not None and pos >= logits_from
-                b.logits[i] = want
-                if want:
-                    wanted.append((i, pos))
-            self._decode(len(chunk))
-            self._seq0.extend(chunk)
-            if on_logits is not None:
-                for i, pos in wanted:
-                    on_logits(pos, lc.llama_get_logits_ith(self._ctx.ctx, i))
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     def _sampler(self, params: GenParams, seed: int) -> Any:
         lc = self._lc
@@ -293,6 +244,11 @@ class LlamaModel(Model):
     # -- generation ---------------------------------------------------------------------
     def generate(self, messages, params, n=1, sample_offset=0, tools=None) -> list[Completion]:
         """n samples of one prompt as parallel sequences; `tools` is ignored (text protocols only)."""
+        return self.generate_stream(messages, params, n, sample_offset, tools)
+
+    def generate_stream(self, messages: list[Message], params: GenParams, n: int = 1, sample_offset: int = 0,
+                        tools: list[dict[str, Any]] | None = None, *, on_delta: DeltaFn | None = None,
+                        cancel: threading.Event | None = None) -> list[Completion]:
         if n <= 0:
             return []
         tokens = self.tokenize(self.prompt_text(messages), prompt=True)
@@ -301,85 +257,9 @@ class LlamaModel(Model):
         if len(tokens) >= self.n_ctx:
             raise ModelError(f"{self.spec}: the prompt has {len(tokens)} tokens; the context holds {self.n_ctx}")
         stops = tuple(s for s in params.stop if s) + (() if self._formatter else PLAIN_STOPS)
-        with self._lock:
-            if self._closed:
-                raise ModelError(f"{self.spec}: the model was closed")
-            try:
-                return self._generate(tokens, params, n, sample_offset, stops)
-            except BaseException:
-                self._reset()  # an interrupted batch leaves sequences behind: start clean
-                raise
-
-    def _generate(self, tokens: list[int], params: GenParams, n: int, sample_offset: int,
-                  stops: tuple[str, ...]) -> list[Completion]:
-        lc = self._lc
-        plen = len(tokens)
-        max_new = max(1, min(params.max_tokens, self.n_ctx - plen))
-        out: list[Completion] = []
-        while len(out) < n:
-            # Each sequence needs at most max_new cells beyond the shared prompt.
-            room = (self.n_ctx - (plen - 1)) // max_new
-            m = max(1, min(n - len(out), self.n_seq_max, room))
-            self._feed(tokens[:-1])
-            for s in range(1, m):
-                lc.llama_memory_seq_rm(self._mem, s, -1, -1)
-                lc.llama_memory_seq_cp(self._mem, 0, s, -1, -1)
-            first = sample_offset + len(out)
-            samplers: list[Any] = []
-            try:
-                for s in range(m):
-                    samplers.append(self._sampler(params, params.seed + first + s))
-                out.extend(self._decode_sequences(tokens, m, samplers, max_new, params.max_tokens, stops))
-            finally:
-                for smpl in samplers:
-                    lc.llama_sampler_free(smpl)
-                for s in range(1, m):
-                    lc.llama_memory_seq_rm(self._mem, s, -1, -1)
-        return out
-
-    def _decode_sequences(self, tokens: list[int], m: int, samplers: list[Any], max_new: int,
-                          max_tokens: int, stops: tuple[str, ...]) -> list[Completion]:
-        lc, b, ctx = self._lc, self._batch, self._ctx.ctx
-        plen = len(tokens)
-        gen: list[list[int]] = [[] for _ in range(m)]
-        raw = [bytearray() for _ in range(m)]
-        text = [""] * m
-        finish = ["length"] * m
-        buf = ctypes.create_string_buffer(64)
-        # Step 0: the prompt's last token on every sequence; its logits start every sample.
-        step = [(s, tokens[-1]) for s in range(m)]
-        pos = plen - 1
-        while step:
-            for i, (s, tok) in enumerate(step):
-                b.token[i] = tok
-                b.pos[i] = pos
-                b.n_seq_id[i] = 1
-                b.seq_id[i][0] = s
-                b.logits[i] = True
-            self._decode(len(step))
-            if step[0][0] == 0:
-                self._seq0.append(step[0][1])
-            nxt = []
-            for i, (s, _) in enumerate(step):
-                tok = lc.llama_sampler_sample(samplers[s], ctx, i)
-                if lc.llama_vocab_is_eog(self._vocab, tok):
-                    finish[s] = "stop"
-                    continue
-                gen[s].append(tok)
-                raw[s] += self._piece(tok, buf)
-                t = raw[s].decode("utf-8", errors="ignore")
-                cut = min((k for k in (t.find(x) for x in stops) if k >= 0), default=-1)
-                if cut >= 0:
-                    text[s], finish[s] = t[:cut], "stop"
-                    continue
-                text[s] = t
-                if len(gen[s]) >= max_new:
-                    finish[s] = "length"
-                    continue
-                nxt.append((s, tok))
-            step = nxt
-            pos += 1
-        return [Completion(text[s], plen, len(gen[s]), finish[s]) for s in range(m)]
+        if self._closed:
+            raise ModelError(f"{self.spec}: the model was closed")
+        return self._engine.generate(tokens, params, n, sample_offset, stops, on_delta, cancel)
 
     # -- scoring ------------------------------------------------------------------------
     def logprobs(self, messages: list[Message], continuation: str) -> list[float]:
@@ -404,17 +284,10 @@ class LlamaModel(Model):
             lse = top + math.log(float(np.exp(row - top).sum()))
             scores.append(float(row[full[pos + 1]] - lse))
 
-        with self._lock:
-            if self._closed:
-                raise ModelError(f"{self.spec}: the model was closed")
-            try:
-                if plen == 0:  # nothing to condition on: score from the first continuation token on
-                    self._feed(full, logits_from=0, on_logits=take)
-                else:
-                    self._feed(full, logits_from=plen - 1, on_logits=take)
-            except BaseException:
-                self._reset()
-                raise
+        if self._closed:
+            raise ModelError(f"{self.spec}: the model was closed")
+        start = 0 if plen == 0 else plen - 1  # nothing to condition on: score from the first token
+        self._engine.run_task(lambda slot: self._engine.score(slot, full, start, take))
         return scores
 
     # -- the rest -----------------------------------------------------------------------
@@ -435,6 +308,7 @@ class LlamaModel(Model):
             if self._closed:
                 return
             self._closed = True
+            self._engine.close()
             self._lc.llama_batch_free(self._batch)
             self._ctx.close()
             self._model.close()

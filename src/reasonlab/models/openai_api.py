@@ -79,6 +79,7 @@ class OpenAIModel(Model):
         concurrency: int = 4,
         transport: httpx.BaseTransport | None = None,
         extra_body: dict[str, Any] | None = None,
+        grammar_field: str | None = None,
     ) -> None:
         if not base_url:
             raise ModelError(f"openai model {model!r} has no server URL")
@@ -92,6 +93,10 @@ class OpenAIModel(Model):
         self.max_backoff = max_backoff
         self.concurrency = max(1, int(concurrency))
         self.extra_body = dict(extra_body or {})
+        # the request field that carries a GBNF grammar: llama.cpp's server reads "grammar", vLLM
+        # (≤0.10) "guided_grammar", SGLang "ebnf"; "none" sends no grammar (docs/models.md)
+        self.grammar_field = grammar_field or os.environ.get("REASONLAB_GRAMMAR_FIELD") or "grammar"
+        self._grammar_ok: bool | None = None  # False once the server rejected a request for its grammar
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         headers = {"Content-Type": "application/json"}
         if key:
@@ -164,15 +169,31 @@ class OpenAIModel(Model):
             body["stop"] = list(params.stop)
         if tools:
             body["tools"] = tools
-        if params.grammar:  # llama.cpp's server constrains to it; other servers ignore the field
-            body["grammar"] = params.grammar
+        if params.grammar and self._grammar_ok is not False and self.grammar_field != "none":
+            body[self.grammar_field] = params.grammar  # servers without grammars ignore it (or reject: below)
         body.update(self.extra_body)
         return body
 
     def _request(self, messages: list[Message], params: GenParams, n: int, seed: int,
                  tools: list[dict[str, Any]] | None) -> list[Completion]:
         url = f"{self.base_url}/chat/completions"
-        data = self._post("/chat/completions", self._body(messages, params, n, seed, tools))
+        body = self._body(messages, params, n, seed, tools)
+        try:
+            data = self._post("/chat/completions", body)
+        except HTTPStatusError as e:
+            if e.status not in (400, 422) or self.grammar_field not in body or self._grammar_ok:
+                raise
+            # a server that refuses the grammar field: answer unconstrained (callers validate the output)
+            self._grammar_ok = False
+            body.pop(self.grammar_field)
+            try:
+                data = self._post("/chat/completions", body)
+            except HTTPStatusError:
+                self._grammar_ok = None  # it was not the grammar after all
+                raise
+        else:
+            if self.grammar_field in body:
+                self._grammar_ok = True
         choices = data.get("choices")
         if not isinstance(choices, list) or not choices:
             raise ModelError(f"{url}: reply has no choices: {_one_line(json.dumps(data), 120)}")
@@ -245,7 +266,8 @@ class OpenAIModel(Model):
     def info(self) -> ModelInfo:
         return ModelInfo(spec=self.spec, backend="openai", supports_tools=True, supports_logprobs=True,
                          extra={"model": self.model, "base_url": self.base_url,
-                                "n_honoured": self._n_honoured, "concurrency": self.concurrency})
+                                "n_honoured": self._n_honoured, "concurrency": self.concurrency,
+                                "grammar_field": self.grammar_field, "grammar_accepted": self._grammar_ok})
 
     def close(self) -> None:
         self._client.close()

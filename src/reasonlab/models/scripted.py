@@ -60,10 +60,16 @@ class ScriptedModel(Model):
         p = Path(path)
         if not p.is_file():
             raise ModelError(f"scripted model file not found: {p}")
+        if p.stat().st_size > 64 * 1024 * 1024:
+            raise ModelError(f"{p}: a scripted model file is at most 64 MiB")
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ModelError(f"{p}: not a UTF-8 text file (a scripted model is a JSON file)") from None
         except json.JSONDecodeError as e:
             raise ModelError(f"{p}:{e.lineno}: not valid JSON ({e.msg})") from None
+        except RecursionError:
+            raise ModelError(f"{p}: JSON nested too deeply") from None
         if isinstance(data, list):
             data = {"replies": data}
         if not isinstance(data, dict):
@@ -71,6 +77,14 @@ class ScriptedModel(Model):
         unknown = set(data) - {"replies", "by_prompt", "default", "delay_s", "logprobs"}
         if unknown:
             raise ModelError(f"{p}: unknown keys {sorted(unknown)}")
+        for key, types, what in (("replies", list, "a list"), ("by_prompt", dict, "an object"),
+                                 ("default", (str, dict), "a string or an object"),
+                                 ("logprobs", dict, "an object"), ("delay_s", (int, float), "a number")):
+            if key in data and data[key] is not None and (not isinstance(data[key], types)
+                                                          or isinstance(data[key], bool)):
+                raise ModelError(f"{p}: {key!r} must be {what}")
+        if not 0 <= float(data.get("delay_s") or 0) <= 3600:
+            raise ModelError(f"{p}: 'delay_s' must be between 0 and 3600")
         m = cls(
             replies=data.get("replies"),
             by_prompt=data.get("by_prompt"),

@@ -149,6 +149,3 @@ def instance(n_blocks: int, seed: int = 0, index: int = 0) -> Instance:
     """The `index`-th instance of the seeded sequence (what `reasonlab plan --blocksworld N --seed S` uses)."""
     return generate(n_blocks, index + 1, seed)[index]
 
-
-def task_for(n_blocks: int, seed: int = 0, index: int = 0) -> Task:
-    return instance(n_blocks, seed, index).task(f"bw-{n_blocks}-s{seed}-{index}")

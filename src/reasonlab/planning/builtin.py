@@ -3,6 +3,7 @@ folders of user PDDL, each with a one-shot example solved by the planner."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import InputError
@@ -50,15 +51,9 @@ def blocksworld_example(n_blocks: int, seed: int, avoid: set, variant: str = "pl
     return solved_example(variant_task(task, variant, seed), engine=engine_for(n_blocks))
 
 
-def blocksworld_tasks(n_blocks: int, count: int, seed: int = 0, variant: str = "plain") -> list[Task]:
-    out = []
-    for i, inst in enumerate(bw.generate(n_blocks, count, seed)):
-        out.append(variant_task(inst.task(f"bw-{n_blocks}-s{seed}-{i}"), variant, seed))
-    return out
-
-
 def pddl_folder(folder: str | Path) -> tuple[Path, list[Path]]:
-    """(domain file, problem files) of a folder: a file named domain*.pddl beside problem files."""
+    """(domain file, problem files) of a folder: a file named domain*.pddl beside problem files,
+    or (PlanBench's layout) beside an `instances/` folder of problem files."""
     d = Path(folder)
     if not d.is_dir():
         raise InputError(f"not a folder: {d}")
@@ -67,6 +62,14 @@ def pddl_folder(folder: str | Path) -> tuple[Path, list[Path]]:
     if len(domains) != 1:
         raise InputError(f"{d}: expected exactly one domain file (domain*.pddl), found {len(domains)}")
     problems = [p for p in files if p != domains[0]]
+    if not problems and (d / "instances").is_dir():
+        problems = sorted((p for p in (d / "instances").iterdir() if p.suffix.lower() == ".pddl"),
+                          key=_natural)
     if not problems:
         raise InputError(f"{d}: no problem files (*.pddl) beside {domains[0].name}")
     return domains[0], problems
+
+
+def _natural(p: Path) -> tuple:
+    """instance-9 before instance-10."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.stem))

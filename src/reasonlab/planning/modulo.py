@@ -1,10 +1,25 @@
-"""LLM-Modulo (Kambhampati et al. 2024): the model proposes a plan, a sound validator checks it,
-its critique goes back to the model, and the loop repeats for up to N rounds.
+"""LLM-Modulo (Kambhampati et al. 2024): the model proposes plans, a sound validator checks them,
+critiques go back, and the loop repeats for up to N rounds.
 
-`run_loop(ctx, setup, rounds)` drives the loop through a `RunContext` (so the cache, trace and
-budgets apply). With `rounds=1` it is the *autonomous* mode: one attempt, still validated so it
-can be scored. **Soundness by construction**: `Outcome.valid` is true only when the validator's
-verdict on the returned plan was valid; no other path sets it.
+`run_loop(ctx, planning, LoopOptions(...))` drives it through a `RunContext` (cache, trace,
+budgets apply). Three parts of the framework beyond "regenerate from the critique", each
+switchable (`LoopOptions.plain()` turns all three off: the paper's loop):
+
+- **well-formed steps** (`grammar`): a GBNF grammar built from the PDDL constrains every plan
+  line to an action of the domain on the problem's objects, in the prompt's words (backends
+  without grammars ignore it; the strict parser then names each unreadable line);
+- **prefix-keeping back-prompts** (`prefix`, the reformulator): the executable prefix of the best
+  attempt is kept; the next prompt states the state it reaches in the task's words, the failing
+  step's critique, and asks for the rest of the plan only. An attempt whose goals held part-way
+  is also tried cut at that point (the validator decides);
+- **several candidates per round** (`candidates` = k): k plans from one batched request, all
+  validated; the first valid one is returned, else the best (fewest unmet goals after its
+  executable prefix, then the longest prefix) is critiqued.
+
+With `rounds=1` it is the *autonomous* mode. **Soundness by construction**: `Outcome.valid` is
+true only when the validator accepted exactly the returned plan; no other path sets it. A
+completion stopped by the model layer's degeneration guard (finish reason `repetition`) is a
+failed candidate.
 """
 
 from __future__ import annotations
@@ -14,41 +29,82 @@ from typing import Any
 
 from ..context import RunContext
 from ..errors import InputError
-from ..result import Problem
+from .grammar import plan_grammar
 from .parse import ParsedPlan, parse_plan
-from .pddl import GroundAction, Task
-from .render import PLAN_END, Example, Vocabulary, prompt, statement, vocabulary
+from .pddl import GroundAction
+from .render import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
+from .simulate import Trace, simulate, unmet_goals
+from .task import PlanningTask
 from .validate import Verdict, validate
 
 HISTORY = ("last", "full")
 
 
 @dataclass
-class Setup:
-    """Everything a planning strategy needs: the task, its wording, and the one-shot example."""
+class LoopOptions:
+    rounds: int = 15
+    max_tokens: int = 256
+    temperature: float = 0.0  # first round with one candidate
+    retry_temperature: float = 0.7  # later rounds, and every round with several candidates
+    history: str = "last"  # plain back-prompts: "last" attempt + critique, or the "full" history
+    grammar: bool = True
+    prefix: bool = True
+    candidates: int = 3
+    max_steps: int = 16  # most lines the grammar allows per attempt
+    label: str = "plan"
 
-    task: Task
-    vocab: Vocabulary
-    example: Example | None = None
+    def plain(self) -> LoopOptions:
+        """The same options with the three additions off (the paper's loop)."""
+        return LoopOptions(self.rounds, self.max_tokens, self.temperature, self.retry_temperature, self.history,
+                           False, False, 1, self.max_steps, self.label)
 
-    def first_prompt(self) -> str:
-        return prompt(self.task, self.vocab, self.example)
+
+@dataclass
+class Candidate:
+    output: str
+    finish_reason: str
+    parsed: ParsedPlan
+    attempt: list[GroundAction]  # kept prefix + this candidate's steps (what was validated)
+    verdict: Verdict | None  # None when the output could not be read as a plan
+    critique: str
+    trace: Trace | None = None
+    trimmed: bool = False  # the attempt was cut where its goals first held
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.verdict and self.verdict.valid)
+
+    def score(self, planning: PlanningTask) -> tuple[int, int]:
+        """Higher is better: fewest unmet goals after the executable prefix, then its length."""
+        if self.trace is None:
+            return (-10**6, -1)
+        return (-len(unmet_goals(planning.task.strips, self.trace.state)), self.trace.executable)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"output": self.output, "finish_reason": self.finish_reason, "parsed": self.parsed.to_dict(),
+                "attempt": [a.pddl() for a in self.attempt], "verdict": self.verdict.to_dict() if self.verdict else None,
+                "critique": self.critique, "valid": self.valid, "trimmed": self.trimmed}
 
 
 @dataclass
 class Round:
     index: int  # 1-based
-    output: str
-    parsed: ParsedPlan
-    verdict: Verdict | None  # None when the output could not be read as a plan
-    critique: str
+    candidates: list[Candidate]
+    chosen: int  # the candidate that was returned (valid) or critiqued
+    prefix: list[GroundAction] = field(default_factory=list)  # kept from earlier rounds, given to this one
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    @property
+    def best(self) -> Candidate:
+        return self.candidates[self.chosen]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"round": self.index, "output": self.output, "parsed": self.parsed.to_dict(),
-                "verdict": self.verdict.to_dict() if self.verdict else None, "critique": self.critique,
-                "valid": bool(self.verdict and self.verdict.valid),
+        b = self.best
+        return {"round": self.index, "output": b.output, "parsed": b.parsed.to_dict(),
+                "attempt": [a.pddl() for a in b.attempt], "verdict": b.verdict.to_dict() if b.verdict else None,
+                "critique": b.critique, "valid": b.valid, "prefix": [a.pddl() for a in self.prefix],
+                "chosen": self.chosen, "candidates": [c.to_dict() for c in self.candidates],
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
 
 
@@ -58,14 +114,15 @@ class Outcome:
     plan: list[GroundAction] | None  # the validated plan; None unless valid
     rounds: list[Round] = field(default_factory=list)
     status: str = "no_valid_plan"  # "valid" | "no_valid_plan"
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rounds_used(self) -> int:
         return len(self.rounds)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "status": self.status, "rounds_used": self.rounds_used,
-                "plan": [a.pddl() for a in self.plan] if self.plan else None,
+        return {"mode": "modulo", "valid": self.valid, "status": self.status, "rounds_used": self.rounds_used,
+                "plan": [a.pddl() for a in self.plan] if self.plan else None, "options": self.options,
                 "rounds": [r.to_dict() for r in self.rounds]}
 
 
@@ -91,95 +148,111 @@ def _sample_action(vocab: Vocabulary, name: str) -> str:
     return vocab.action(GroundAction(name, args))
 
 
-def back_prompt(setup: Setup, critique: str) -> str:
+def back_prompt(planning: PlanningTask, critique: str) -> str:
+    """The paper's back-prompt: the critique and a request for a new, complete plan."""
     return (f"{critique}\n\nPlease write a new, complete plan for the same problem, one action per line, "
-            f"ending with {PLAN_END}.\n\n{statement(setup.task, setup.vocab)}")
+            f"ending with {PLAN_END}.\n\n{planning.statement()}")
 
 
-def run_loop(ctx: RunContext, setup: Setup, rounds: int = 15, *, max_tokens: int = 256,
-             temperature: float = 0.0, retry_temperature: float = 0.7, history: str = "last",
-             label: str = "plan") -> Outcome:
-    """Generate → validate → critique → regenerate, up to `rounds` attempts."""
-    if rounds < 1:
-        raise InputError(f"rounds must be at least 1, got {rounds}")
-    if history not in HISTORY:
-        raise InputError(f"history must be one of {', '.join(HISTORY)}, got {history!r}")
-    first = {"role": "user", "content": setup.first_prompt()}
+def continue_prompt(planning: PlanningTask, prefix: list[GroundAction], trace: Trace, critique: str) -> str:
+    """The reformulator: the task restated from the state the kept prefix reaches."""
+    vocab, view = planning.vocab, planning.task.strips
+    parts = [vocab.domain_description(), INSTRUCTION]
+    ex = planning.example
+    if ex is not None:
+        ex_vocab = type(vocab)(ex.task.strips)
+        parts.append(f"{_statement(ex_vocab, ex.task.strips.init, ex.task.strips.goal)}\n"
+                     f"{plan_lines(ex.plan, ex_vocab)}\n{PLAN_END}")
+    note = f"My last attempt was checked: {critique}"
+    if prefix:
+        note += (f"\nI keep the {len(prefix)} step(s) that work and have already performed them: "
+                 f"{join_words([vocab.action(a) for a in prefix])}. The conditions below are the state they "
+                 "reach; the plan continues from there with the remaining steps only.")
+    parts.append(note)
+    parts.append(_statement(vocab, trace.state, view.goal))
+    return "\n\n".join(parts)
+
+
+def _statement(vocab: Vocabulary, state: Any, goal: Any) -> str:
+    return (f"[STATEMENT]\nAs initial conditions I have that {state_words(vocab, state)}.\n"
+            f"My goal is to have that {join_words([vocab.literal(g) for g in goal])}.\n\n"
+            f"My plan is as follows:\n\n{PLAN_START}")
+
+
+def _candidate(planning: PlanningTask, prefix: list[GroundAction], text: str, finish: str) -> Candidate:
+    vocab, view = planning.vocab, planning.task.strips
+    parsed = parse_plan(text, vocab, truncated=finish in ("length", "repetition"))
+    if finish == "repetition":  # the degeneration guard stopped it: a failed candidate
+        return Candidate(text, finish, parsed, list(prefix), None,
+                         "Your answer kept repeating itself and was stopped. Write each step once, then "
+                         f"{PLAN_END}.")
+    problem = read_critique(parsed, vocab)
+    if problem is not None:
+        return Candidate(text, finish, parsed, list(prefix), None, problem)
+    attempt = [*prefix, *parsed.actions]
+    verdict = validate(planning.task, attempt, vocab)
+    trace = simulate(view, attempt)
+    cand = Candidate(text, finish, parsed, attempt, verdict, verdict.critique, trace)
+    if not verdict.valid and trace.goal_reached_at:  # the goals held part-way: try the plan cut there
+        cut = attempt[: trace.goal_reached_at]
+        v2 = validate(planning.task, cut, vocab)
+        if v2.valid:
+            cand.attempt, cand.verdict, cand.critique, cand.trimmed = cut, v2, v2.critique, True
+            cand.trace = simulate(view, cut)
+    if parsed.cut_off and not cand.valid:
+        cand.critique += " (Your answer was cut off at the length limit; keep the plan short.)"
+    return cand
+
+
+def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None = None) -> Outcome:
+    """Generate → validate → critique → regenerate, up to `opts.rounds` rounds."""
+    o = opts or LoopOptions()
+    if o.rounds < 1:
+        raise InputError(f"rounds must be at least 1, got {o.rounds}")
+    if o.candidates < 1:
+        raise InputError(f"candidates must be at least 1, got {o.candidates}")
+    if o.history not in HISTORY:
+        raise InputError(f"history must be one of {', '.join(HISTORY)}, got {o.history!r}")
+    grammar = plan_grammar(planning.vocab, planning.arguments, o.max_steps) if o.grammar else None
+    first = {"role": "user", "content": planning.first_prompt()}
     messages: list[dict[str, str]] = [first]
-    out = Outcome(valid=False, plan=None)
+    out = Outcome(valid=False, plan=None, options={"grammar": o.grammar, "prefix": o.prefix,
+                                                   "candidates": o.candidates, "rounds": o.rounds})
     seen: dict[tuple[GroundAction, ...], int] = {}
-    for k in range(1, rounds + 1):
-        temp = temperature if k == 1 else retry_temperature
-        comp = ctx.generate(messages, n=1, label=f"{label}-round-{k}", temperature=temp, max_tokens=max_tokens,
-                            stop=[PLAN_END, "[STATEMENT]"], sample_offset=k - 1, meta={"round": k})[0]
-        text = comp.text
-        parsed = parse_plan(text, setup.vocab, truncated=comp.finish_reason == "length")
-        critique = read_critique(parsed, setup.vocab)
-        verdict = None
-        if critique is None:
-            verdict = validate(setup.task, parsed.actions, setup.vocab)
-            critique = verdict.critique
-            key = tuple(parsed.actions)
-            if not verdict.valid and key in seen:
-                critique += f" (You proposed this same plan in round {seen[key]}.)"
-            seen.setdefault(key, k)
-        if parsed.cut_off and not (verdict and verdict.valid):
-            critique += " (Your answer was cut off at the length limit; keep the plan short.)"
-        rnd = Round(k, text, parsed, verdict, critique, comp.prompt_tokens, comp.completion_tokens)
+    prefix: list[GroundAction] = []
+    k = o.candidates
+    for r in range(1, o.rounds + 1):
+        temp = o.temperature if (r == 1 and k == 1) else o.retry_temperature
+        comps = ctx.generate(messages, n=k, label=f"{o.label}-round-{r}", temperature=temp, max_tokens=o.max_tokens,
+                             stop=[PLAN_END, "[STATEMENT]"], sample_offset=(r - 1) * k, grammar=grammar,
+                             meta={"round": r, "prefix": len(prefix)})
+        cands = [_candidate(planning, prefix, c.text, c.finish_reason) for c in comps]
+        for c in cands:
+            if c.verdict is not None and not c.valid:
+                key = tuple(c.attempt)
+                if key in seen:
+                    c.critique += f" (You proposed this same plan in round {seen[key]}.)"
+                seen.setdefault(key, r)
+        valid = [i for i, c in enumerate(cands) if c.valid]
+        chosen = valid[0] if valid else max(range(k), key=lambda i: cands[i].score(planning))
+        rnd = Round(r, cands, chosen, list(prefix), comps[0].prompt_tokens if comps else 0,
+                    sum(c.completion_tokens for c in comps))
         out.rounds.append(rnd)
         ctx.emit("plan_round", rnd.to_dict())
-        if verdict is not None and verdict.valid:  # the only place a plan is declared valid
-            out.valid, out.plan, out.status = True, list(parsed.actions), "valid"
+        best = rnd.best
+        if best.valid:  # the only place a plan is declared valid: the validator accepted `attempt`
+            out.valid, out.plan, out.status = True, list(best.attempt), "valid"
             break
-        if k == rounds:
+        if r == o.rounds:
             break
-        reply = {"role": "assistant", "content": text}
-        feedback = {"role": "user", "content": back_prompt(setup, critique)}
-        messages = [*messages, reply, feedback] if history == "full" else [first, reply, feedback]
+        if o.prefix and best.trace is not None and best.trace.executable >= len(prefix):
+            prefix = best.attempt[: best.trace.executable]
+            messages = [{"role": "user", "content": continue_prompt(planning, prefix, best.trace, best.critique)}]
+        elif o.prefix and prefix:  # an unreadable answer: restate from the same kept prefix
+            trace = simulate(planning.task.strips, prefix)
+            messages = [{"role": "user", "content": continue_prompt(planning, prefix, trace, best.critique)}]
+        else:
+            reply = {"role": "assistant", "content": best.output}
+            feedback = {"role": "user", "content": back_prompt(planning, best.critique)}
+            messages = [*messages, reply, feedback] if o.history == "full" else [first, reply, feedback]
     return out
-
-
-# -- Problems that carry a planning task (for strategies and the evaluation harness) ---------
-
-def make_problem(task: Task, vocab_style: str = "auto", example: Example | None = None,
-                 meta: dict[str, Any] | None = None) -> Problem:
-    """A `Problem` whose meta carries the PDDL (and example) a planning strategy needs."""
-    vocab = vocabulary(task, vocab_style)
-    m: dict[str, Any] = {
-        "planning": True, "domain_pddl": task.domain_text, "problem_pddl": task.problem_text,
-        "domain_label": task.domain_label, "problem_label": task.problem_label, "task_name": task.name,
-        "vocabulary": vocab.kind,
-    }
-    if example is not None:
-        m["example"] = {"domain_pddl": example.task.domain_text, "problem_pddl": example.task.problem_text,
-                        "plan": [a.pddl() for a in example.plan], "name": example.task.name}
-    m.update(meta or {})
-    return Problem(text=statement(task, vocab), kind="plan", language="en", meta=m)
-
-
-def setup_from_problem(problem: Problem) -> Setup:
-    """Rebuild the task, vocabulary and example from a Problem made by `make_problem`."""
-    m = problem.meta or {}
-    if not m.get("domain_pddl") or not m.get("problem_pddl"):
-        raise InputError("planning strategies need a planning problem (PDDL in the problem's meta): "
-                         "use `reasonlab plan` or a planning dataset (blocksworld:N, pddl:DIR)")
-    task = Task(m["domain_pddl"], m["problem_pddl"], m.get("domain_label", "domain.pddl"),
-                m.get("problem_label", "problem.pddl"), name=m.get("task_name", ""))
-    style = m.get("vocabulary", "auto")
-    vocab = vocabulary(task, style)
-    example = None
-    ex = m.get("example")
-    if ex:
-        ex_task = Task(ex.get("domain_pddl", task.domain_text), ex["problem_pddl"], "example-domain.pddl",
-                       "example-problem.pddl", name=ex.get("name", "example"))
-        ex_vocab = vocabulary(ex_task, style)
-        plan = [_read_pddl_action(s, ex_vocab) for s in ex["plan"]]
-        example = Example(ex_task, plan)
-    return Setup(task, vocab, example)
-
-
-def _read_pddl_action(text: str, vocab: Vocabulary) -> GroundAction:
-    name, *args = text.strip().strip("()").split()
-    if name not in vocab.view.actions:
-        raise InputError(f"example plan names an unknown action: {text!r}")
-    return GroundAction(name, tuple(args))

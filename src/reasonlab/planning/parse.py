@@ -20,6 +20,12 @@ _BULLET = re.compile(r"^\s*(?:(?:step|action)\s*\d+\s*[:.)\-]?|\d+\s*[.):\-]|[-*
 _MARKUP = re.compile(r"[*`_]{2,}|`")
 
 
+def strip_bullet(line: str) -> str:
+    """A line without its numbering, bullet, markup and trailing punctuation."""
+    line = _MARKUP.sub("", line).strip()
+    return _BULLET.sub("", line).strip().rstrip(".;:,!").strip()
+
+
 @dataclass
 class LineError:
     line_no: int  # 1-based, within the model's output

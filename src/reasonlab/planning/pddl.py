@@ -52,6 +52,12 @@ class GroundAction:
     def pddl(self) -> str:
         return f"({' '.join((self.name, *self.args))})"
 
+    @classmethod
+    def read(cls, text: str) -> GroundAction:
+        """'(unstack b a)' -> GroundAction('unstack', ('b', 'a'))."""
+        name, *args = text.strip().strip("()").split()
+        return cls(name, tuple(args))
+
     def __str__(self) -> str:
         return self.pddl()
 
@@ -244,7 +250,3 @@ def strips_view(problem: Any, label: str = "problem") -> StripsView:
     return StripsView("", problem.name, preds, actions,
                       [o.name for o in problem.all_objects], init, goal)
 
-
-def plan_text(actions: list[GroundAction]) -> str:
-    """A plan in the usual file form: one parenthesised action per line."""
-    return "".join(a.pddl() + "\n" for a in actions)

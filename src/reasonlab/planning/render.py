@@ -11,6 +11,7 @@ that … My plan is as follows: [PLAN]".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -122,6 +123,14 @@ def _join(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+join_words = _join
+
+
+def state_words(vocab: Vocabulary, state: Iterable[Atom]) -> str:
+    """The facts of a state in words, in a stable order (arity, then name and objects)."""
+    return _join([vocab.fact(a) for a in sorted(state, key=lambda a: (len(a.args), a.pred, a.args))])
 
 
 class BlocksworldVocabulary(Vocabulary):

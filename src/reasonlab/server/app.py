@@ -17,12 +17,12 @@ from starlette.responses import JSONResponse, Response
 from ..context import BudgetExceeded, Cancelled
 from ..errors import InputError, ReasonlabError
 from ..models.base import ModelError
-from ..result import Result
-from .config import ServerConfig
-from .conversation import ConversationError, messages_from_history, normalise_messages, problem_from_messages
-from .errors import APIError, error_response
+from ..problem import Result
+from .config import ServerConfig, accepted_hosts
+from ..conversation import ConversationError, messages_from_history, normalise_messages, problem_from_messages
+from .http_errors import APIError, error_response
 from .scheduler import Job
-from .security import APIKeyMiddleware, BodyLimitMiddleware
+from .security import APIKeyMiddleware, BodyLimitMiddleware, CrossSiteMiddleware
 from .service import ReasoningService, RunRequest
 from .streaming import EventStream, SSEResponse
 
@@ -58,7 +58,9 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
     app = FastAPI(title="reasonlab", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.service = service
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
-    app.add_middleware(APIKeyMiddleware, api_key=config.api_key)  # added last = runs first
+    app.add_middleware(APIKeyMiddleware, keys=config.api_keys, admin_key=config.admin_key)
+    app.add_middleware(CrossSiteMiddleware, allowed_hosts=accepted_hosts(config),  # added last = runs first
+                       loopback_only=config.allowed_hosts is None)
 
     @app.exception_handler(APIError)
     async def _api_error(_request: Request, exc: APIError) -> JSONResponse:
@@ -89,12 +91,12 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
         return {"default": config.default_strategy, "strategies": service.strategies()}
 
     @app.get("/v1/traces")
-    async def traces() -> dict[str, Any]:
-        return {"object": "list", "data": service.traces.ids()}
+    async def traces(request: Request) -> dict[str, Any]:
+        return {"object": "list", "data": service.traces.ids(*who(request))}
 
     @app.get("/v1/traces/{trace_id}")
-    async def trace(trace_id: str) -> dict[str, Any]:
-        t = service.traces.get(trace_id)
+    async def trace(request: Request, trace_id: str) -> dict[str, Any]:
+        t = service.traces.get(trace_id, *who(request))
         if t is None:
             raise APIError(404, f"no trace {trace_id!r} (the server keeps the last {config.trace_limit})",
                            param="id", code="trace_not_found")
@@ -154,6 +156,12 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
 
 
 # -- request handling -------------------------------------------------------------------------
+def who(request: Request) -> tuple[str, bool]:
+    """(client id, is admin) set by the API-key middleware: each key is one client."""
+    state = request.scope.get("state") or {}
+    return str(state.get("client", "local")), bool(state.get("admin", False))
+
+
 async def read_json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
@@ -195,10 +203,14 @@ def build_request(service: ReasoningService, request: Request, body: dict[str, A
     seed = body.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise APIError(400, "'seed' must be an integer", param="seed")
-    client = body.get("user") or request.headers.get("x-client-id") or (
-        request.client.host if request.client else "anonymous")
+    owner, _admin = who(request)
+    # Fair queueing per client: with keys, per key (a key holder can't split itself into many clients);
+    # without, by what the request says (`user`, X-Client-Id) or its address.
+    client = owner if owner != "local" else (body.get("user") or request.headers.get("x-client-id") or (
+        request.client.host if request.client else "anonymous"))
     req = RunRequest(model_id=mid, strategy=strategy, options={**service.options_for(strategy, top), **given},
                      problem=problem_from_messages(messages), client=str(client)[:200], seed=seed or 0,
+                     owner=owner,
                      public_model=str(body.get("model") or mid))
     return req, bool(rl.get("trace", True))
 
@@ -233,7 +245,7 @@ def run_error(e: BaseException) -> APIError:
         return APIError(400, f"{e} (the server's per-request limit)", code="budget_exceeded")
     if isinstance(e, ModelError):
         return APIError(503, f"model error: {e}", code="model_error")
-    from ..sandbox.result import SandboxError
+    from ..sandbox import SandboxError
 
     if isinstance(e, SandboxError):  # never falls back to running model code unisolated
         return APIError(503, f"sandbox: {e}", code="sandbox_unavailable")
@@ -261,7 +273,7 @@ def summary_of(service: ReasoningService, req: RunRequest, result: Result, inclu
                            "status": result.status, "answer": result.answer, "strict_answer": result.strict_answer,
                            "note": result.note}
     if include_trace:
-        out["trace"] = service.traces.get(req.id) or service.trace_of(req, result)
+        out["trace"] = service.traces.get(req.id, req.owner) or service.trace_of(req, result)
     return out
 
 

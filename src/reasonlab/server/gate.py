@@ -1,9 +1,10 @@
 """Shared model access: one instance per model, calls granted round-robin across clients.
 
 Each running request talks to the model through a `GatedModel` (a thin `Model` that carries the
-request's client and cancel flag). The `ModelGate` lets one call reach the model at a time
-(local backends serialise anyway), picks the next caller by client in turn, and drops callers
-whose request was cancelled.
+request's client and cancel flag). The `ModelGate` picks the next caller by client in turn and
+drops callers whose request was cancelled. It lets one call reach the model at a time, except
+for a backend that batches concurrent calls itself (`Model.batches_concurrent_calls`, the local
+llama engine): there calls enter in turn and decode together.
 
 Merging (on by default): sample j of a request is defined by (messages, parameters, seed,
 sample index), so concurrent calls for the same prompt and parameters can share work —
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..context import Cancelled
-from ..models.base import Completion, GenParams, Message, Model, ModelInfo
+from ..models.base import Completion, DeltaFn, GenParams, Message, Model, ModelInfo
 
 MAX_COMBINED = 64  # most samples one combined call may grow to
 
@@ -72,7 +73,9 @@ class ModelGate:
         self.poll_s = poll_s
         self.stats = GateStats()
         self._cv = threading.Condition()
-        self._busy = False
+        self._busy = False  # a call holds the model (only for backends that do not batch)
+        self._running = 0  # calls inside the model
+        self._concurrent = bool(getattr(model, "batches_concurrent_calls", False))
         self._turns: OrderedDict[str, deque[object]] = OrderedDict()
         self._inflight: dict[str, list[_Shared]] = {}
 
@@ -119,7 +122,8 @@ class ModelGate:
         return None
 
     def generate(self, client: str, cancel: threading.Event, messages: list[Message], params: GenParams,
-                 n: int, sample_offset: int, tools: list[dict[str, Any]] | None) -> list[Completion]:
+                 n: int, sample_offset: int, tools: list[dict[str, Any]] | None,
+                 on_delta: DeltaFn | None = None) -> list[Completion]:
         key = self._key(messages, params, tools) if self.merge_identical else None
         while True:
             with self._cv:
@@ -142,7 +146,12 @@ class ModelGate:
             with self._cv:
                 self.stats.merged += 1
             start = sample_offset - shared.offset
-            return copy.deepcopy((shared.result or [])[start:start + n])
+            got = copy.deepcopy((shared.result or [])[start:start + n])
+            if on_delta is not None:  # another caller decoded them: report each text whole
+                for j, c in enumerate(got):
+                    if c.text:
+                        on_delta(sample_offset + j, c.text)
+            return got
 
         with self._cv:
             try:
@@ -158,15 +167,24 @@ class ModelGate:
                 mine.done.set()
                 self._cv.notify_all()
                 raise
-            self._busy = True
+            self._busy = not self._concurrent
+            self._running += 1
             mine.started = True  # from now on the range is fixed
             self._leave(client, ticket, served=True)
         t0 = time.perf_counter()
         try:
-            out = self.model.generate(messages, params, n=mine.n, sample_offset=mine.offset, tools=tools)
+            # Only this caller's own samples stream: the widened rest belongs to callers that joined.
+            def delta(index: int, text: str) -> None:
+                if on_delta is not None and sample_offset <= index < sample_offset + n:
+                    on_delta(index, text)
+
+            out = self.model.generate_stream(messages, params, n=mine.n, sample_offset=mine.offset, tools=tools,
+                                             on_delta=delta if on_delta is not None else None, cancel=cancel)
             if len(out) != mine.n:
                 raise RuntimeError(f"{self.model.spec}: asked for {mine.n} samples, got {len(out)}")
             mine.result = out
+            if any(c.finish_reason == "cancelled" for c in out):
+                mine.abandoned = True  # stopped for this caller only: callers that joined run it again
             start = sample_offset - mine.offset
             return out[start:start + n]
         except BaseException as e:
@@ -175,6 +193,7 @@ class ModelGate:
         finally:
             with self._cv:
                 self._busy = False
+                self._running -= 1
                 self.stats.calls += 1
                 self.stats.busy_s += time.perf_counter() - t0
                 self._forget(key, mine)
@@ -183,7 +202,7 @@ class ModelGate:
 
     def snapshot(self) -> dict[str, Any]:
         with self._cv:
-            return {"busy": self._busy, "waiting": sum(len(q) for q in self._turns.values()),
+            return {"busy": self._running > 0, "running": self._running, "waiting": sum(len(q) for q in self._turns.values()),
                     **vars(self.stats)}
 
 
@@ -196,12 +215,21 @@ class GatedModel(Model):
         self.cancel = cancel
         self.spec = gate.model.spec
         self.identity = gate.model.identity
+        self.streams = gate.model.streams
+        self.guards_repetition = gate.model.guards_repetition
 
     def generate(self, messages, params, n=1, sample_offset=0, tools=None) -> list[Completion]:
         return self.gate.generate(self.client, self.cancel, messages, params, n, sample_offset, tools)
 
+    def generate_stream(self, messages, params, n=1, sample_offset=0, tools=None, *, on_delta=None,
+                        cancel=None) -> list[Completion]:
+        # the request's own cancel flag is the gate's; RunContext passes the same event
+        return self.gate.generate(self.client, self.cancel, messages, params, n, sample_offset, tools, on_delta)
+
     def logprobs(self, messages: list[Message], continuation: str) -> list[float]:
         gate = self.gate
+        if gate._concurrent:  # the backend schedules scoring between its decode steps
+            return gate.model.logprobs(messages, continuation)
         with gate._cv:  # scoring is rare: take the model exclusively, without the fairness bookkeeping
             while gate._busy:
                 if self.cancel.is_set():

@@ -1,10 +1,12 @@
-"""ASGI middleware: API-key check on every route, and the request-body size limit."""
+"""ASGI middleware: API keys (one client per key), cross-site request checks, the body-size limit."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
+import ipaddress
 import json
 from typing import Any
 
@@ -38,21 +40,54 @@ def _error(message: str, type_: str, code: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-class APIKeyMiddleware:
-    """Every HTTP request must present the key. Page routes ask the browser for it (Basic auth,
-    password = key), so the page's own requests then carry it automatically."""
+def client_id(key: str) -> str:
+    """A stable, non-reversible name for the client holding `key` (traces and queues use it)."""
+    return "client-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
-    def __init__(self, app: Any, api_key: str | None) -> None:
+
+LOCAL_CLIENT = "local"  # every request of a server without keys is this one client
+
+
+class APIKeyMiddleware:
+    """Every HTTP request must present one of the keys; each key is its own client.
+
+    The request's client id and whether it holds the admin key go into `scope["state"]`
+    (`request.state.client`, `request.state.admin`). Page routes ask the browser for the key
+    (Basic auth, password = key), so the page's own requests then carry it automatically.
+    """
+
+    def __init__(self, app: Any, keys: list[str] | None = None, admin_key: str | None = None) -> None:
         self.app = app
-        self.api_key = api_key
+        self.keys = [k.encode() for k in (keys or []) if k]
+        self.admin_key = admin_key.encode() if admin_key else None
+
+    def identify(self, key: str | None) -> tuple[str, bool] | None:
+        """(client id, is admin) for a presented key, or None when it is not one of ours."""
+        if key is None:
+            return None
+        given = key.encode()
+        if self.admin_key is not None and hmac.compare_digest(given, self.admin_key):
+            return "admin", True
+        found = None
+        for k in self.keys:  # compare against every key: no timing hint of which one matched
+            if hmac.compare_digest(given, k):
+                found = k
+        return (client_id(found.decode()), False) if found is not None else None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not self.api_key:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        if not self.keys and self.admin_key is None:
+            state["client"], state["admin"] = LOCAL_CLIENT, False
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         key = presented_key(headers)
-        if key is not None and hmac.compare_digest(key.encode(), self.api_key.encode()):
+        who = self.identify(key)
+        if who is not None:
+            state["client"], state["admin"] = who
             await self.app(scope, receive, send)
             return
         msg = "missing API key" if key is None else "invalid API key"
@@ -62,6 +97,73 @@ class APIKeyMiddleware:
                                            "invalid_api_key"),
                          [(b"www-authenticate", b'Bearer realm="reasonlab"'),
                           (b"www-authenticate", b'Basic realm="reasonlab", charset="UTF-8"')])
+
+
+def host_name(value: str) -> str:
+    """The host part of a Host header or an origin's netloc: 'Example.org:8000' → 'example.org'."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class CrossSiteMiddleware:
+    """Refuse requests a foreign web page could make: wrong Host (DNS rebinding), foreign Origin,
+    and state-changing requests that are not JSON (a cross-site form or `text/plain` POST).
+
+    `allowed_hosts` None accepts any Host (a server bound to all interfaces with keys, no list given).
+    """
+
+    def __init__(self, app: Any, allowed_hosts: list[str] | None, loopback_only: bool) -> None:
+        self.app = app
+        self.allowed = {host_name(h) for h in allowed_hosts} if allowed_hosts is not None else None
+        self.loopback_only = loopback_only
+
+    def host_ok(self, host: str) -> bool:
+        name = host_name(host)
+        if self.loopback_only and is_loopback(name):
+            return True
+        return self.allowed is None or name in self.allowed
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        if not self.host_ok(host):
+            await _send_json(send, 421, _error(f"host {host[:80]!r} is not served here (see --allowed-host)",
+                                               "invalid_request_error", "host_not_allowed"), [])
+            return
+        origin = headers.get("origin")
+        if origin and origin != "null":
+            netloc = origin.split("://", 1)[-1].split("/", 1)[0]
+            if netloc.lower() != host.strip().lower():
+                await _send_json(send, 403, _error("cross-origin requests are refused",
+                                                   "invalid_request_error", "cross_origin"), [])
+                return
+        elif origin == "null" or headers.get("sec-fetch-site") == "cross-site":
+            await _send_json(send, 403, _error("cross-origin requests are refused",
+                                               "invalid_request_error", "cross_origin"), [])
+            return
+        if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if ctype != "application/json":
+                await _send_json(send, 415, _error("send the request body as 'Content-Type: application/json'",
+                                                   "invalid_request_error", "unsupported_media_type"), [])
+                return
+        await self.app(scope, receive, send)
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and 'localhost'."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _TooLarge(Exception):

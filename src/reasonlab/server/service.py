@@ -15,12 +15,11 @@ from typing import Any
 from ..context import Listener
 from ..errors import ReasonlabError
 from ..models import Model, load_model, parse_spec
-from ..predict import StrategyError, describe_options, get_strategy, list_strategies
-from ..predict.base import Strategy
-from ..result import Problem, Result
+from ..strategies import StrategyError, describe_options, get_strategy, list_strategies
+from ..strategies.base import Strategy
+from ..problem import Problem, Result
 from .config import ServerConfig
-from .conversation import CHAT, Chat
-from .errors import APIError
+from .http_errors import APIError
 from .gate import GatedModel, ModelGate
 from .scheduler import FairQueue, Job, QueueFull
 from .traces import TraceStore
@@ -57,7 +56,8 @@ class RunRequest:
     client: str
     seed: int = 0
     public_model: str = ""  # the model name to echo back
-    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
+    owner: str = "local"  # the API key's client: only it (or the admin key) reads the trace
+    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")  # 122 random bits: unguessable
     created: int = field(default_factory=lambda: int(time.time()))
 
 
@@ -92,10 +92,10 @@ class ReasoningService:
 
     # -- catalogue ------------------------------------------------------------------------
     def strategy_names(self) -> list[str]:
-        return [CHAT, *self._strategies]
+        return list(self._strategies)
 
     def strategies(self) -> dict[str, dict[str, Any]]:
-        table = {CHAT: {"description": Chat.description, "options": describe_options(Chat.Options)}}
+        table: dict[str, dict[str, Any]] = {}
         for name, cls in self._strategies.items():
             table[name] = {"description": cls.description, "options": describe_options(cls.Options)}
         return json.loads(json.dumps(table, default=str))
@@ -183,8 +183,6 @@ class ReasoningService:
 
     def build_strategy(self, name: str, options: dict[str, Any]) -> Strategy:
         try:
-            if name == CHAT:
-                return Chat(**options)
             return get_strategy(name, **options)
         except StrategyError as e:
             raise APIError(400, str(e), param="reasonlab.options", code="invalid_option") from None
@@ -194,7 +192,7 @@ class ReasoningService:
 
     def options_for(self, strategy: str, given: dict[str, Any]) -> dict[str, Any]:
         """Keep only the options the strategy has (for top-level OpenAI params like temperature)."""
-        cls = Chat if strategy == CHAT else self._strategies[strategy]
+        cls = self._strategies[strategy]
         names = {o["name"] for o in describe_options(cls.Options)}
         return {k: v for k, v in given.items() if k in names}
 
@@ -220,13 +218,13 @@ class ReasoningService:
 
     def _execute(self, req: RunRequest, strat: Strategy, cancel: threading.Event,
                  listener: Listener | None) -> Result:
-        from ..runner import run
+        from ..api import run
 
         model = GatedModel(self.gates[req.model_id], req.client, cancel)
         result = run(req.problem, strat, model, cache=self.cache or False, seed=req.seed,
                      max_calls=self.config.max_calls, listeners=[listener] if listener else None,
                      cancel=cancel)
-        self.traces.put(req.id, self.trace_of(req, result))
+        self.traces.put(req.id, self.trace_of(req, result), owner=req.owner)
         return result
 
     def trace_of(self, req: RunRequest, result: Result) -> dict[str, Any]:

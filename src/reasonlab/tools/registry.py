@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..discover import import_submodules
+from ..discover import import_submodules, load_plugins, report_plugin_problem
 from ..errors import ReasonlabError
 
 
@@ -62,9 +62,28 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None,
     return wrap(fn) if fn is not None else wrap
 
 
+_plugins_added = False
+
+
 def _load_builtins() -> None:
-    """Import every module of this package so built-in tools register themselves."""
+    """Import every module of this package so built-in tools register themselves, then plugins
+    (entry points in `reasonlab.tools`: a module of @tool functions, a function, or a Tool)."""
+    global _plugins_added
     import_submodules(__package__, skip=("registry",))
+    if not _plugins_added:
+        _plugins_added = True
+        builtins = dict(_REGISTRY)
+        for name, obj in load_plugins("reasonlab.tools").items():
+            if isinstance(obj, Tool):
+                _REGISTRY.setdefault(obj.name, obj)
+            elif callable(obj) and not any(t.fn is obj for t in _REGISTRY.values()):
+                tool(obj, name=name)
+            elif not callable(obj) and not inspect.ismodule(obj):
+                report_plugin_problem(f"plugin {name!r} (reasonlab.tools) skipped: {obj!r} is not a function")
+        for name, t in builtins.items():
+            if _REGISTRY.get(name) is not t:
+                report_plugin_problem(f"a plugin tried to replace the built-in tool {name!r}; kept the built-in")
+                _REGISTRY[name] = t
 
 
 def list_tools() -> dict[str, Tool]:

@@ -1,5 +1,5 @@
-"""Shared base of the planning datasets: items carry a planning task in their meta, and scoring
-re-checks the model's plan with the validator (any strategy's answer can be scored).
+"""Shared base of the planning datasets: items carry a `PlanningTask` (PDDL parsed once), and
+scoring re-checks the model's plan with the validator (any strategy's answer can be scored).
 
 Metrics per item:
   valid_plan      the validator accepted the final plan (0/1)
@@ -9,6 +9,7 @@ Metrics per item:
   plan_length, optimal_length, length_ratio (valid plans only: length / optimal)
   rounds_used     model attempts (planning strategies only)
   rounds_to_success  attempts until the first valid plan (None when none was found)
+  moves           steps of the guided search (plan-guided, plan-random-guided only)
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from functools import lru_cache
 from typing import Any
 
 from ...errors import InputError
-from ...result import Problem, Result
+from ...problem import Problem, Result
 from .base import Dataset, Item
+
+PLANNING_TASK = "planning_task"  # the item meta key holding the parsed PlanningTask (never stored)
 
 
 def planning_item(item_id: str, problem: Problem, gold_plan: list[str] | None, extra: dict[str, Any]) -> Item:
-    """An Item whose meta holds everything `plan-*` strategies and `score` need."""
-    meta = {**problem.meta, **extra, "optimal_length": len(gold_plan) if gold_plan is not None else None}
+    """An Item carrying the problem's parsed `PlanningTask` (for `problem` and `score`) and its gold plan."""
+    meta = {**problem.meta, **extra, "optimal_length": len(gold_plan) if gold_plan is not None else None,
+            PLANNING_TASK: problem.planning}
     return Item(id=item_id, question=problem.text, answer="\n".join(gold_plan or []), kind="plan", meta=meta)
 
 
@@ -33,33 +37,37 @@ class PlanningDataset(Dataset):
     primary = "valid_plan"
 
     def problem(self, item: Item, prompt_format: str = "closed") -> Problem:
+        meta = {k: v for k, v in item.meta.items() if k != PLANNING_TASK}
         return Problem(text=item.question, kind="plan", language="en",
-                       meta={"item_id": item.id, "prompt_format": prompt_format, **item.meta})
+                       meta={"item_id": item.id, "prompt_format": prompt_format, **meta},
+                       planning=item.meta.get(PLANNING_TASK))
 
     def score(self, item: Item, result: Result, prompt_format: str = "closed") -> dict[str, float | None]:
-        from ...planning.modulo import setup_from_problem
         from ...planning.parse import parse_plan
+        from ...planning.pddl import GroundAction
         from ...planning.simulate import simulate
+        from ...planning.task import planning_task
         from ...planning.validate import validate
 
-        setup = setup_from_problem(self.problem(item, prompt_format))
+        planning = planning_task(self.problem(item, prompt_format))
         d = result.details or {}
         rounds = d.get("rounds") if isinstance(d.get("rounds"), list) else None
-        if rounds:  # a planning strategy: its last attempt, as parsed by the loop
-            last = rounds[-1]["parsed"]["actions"]
-            attempt = [_pddl_action(s) for s in last]
+        guided = d.get("mode") in ("guided", "random-guided")
+        claimed = [GroundAction.read(s) for s in d["plan"]] if d.get("valid") and d.get("plan") else None
+        if rounds:  # LLM-Modulo / autonomous: the last attempt as validated by the loop
+            last = rounds[-1]
+            attempt = [GroundAction.read(s) for s in last.get("attempt", last["parsed"]["actions"])]
+        elif guided:  # the search path is executable by construction: only a found plan is an attempt
+            attempt = list(claimed or [])
         else:  # any other strategy: its whole output if that reads as a plan, else its answer
-            parsed = parse_plan(result.reasoning or "", setup.vocab)
+            parsed = parse_plan(result.reasoning or "", planning.vocab)
             if not parsed.ok:
-                parsed = parse_plan(result.answer or "", setup.vocab)
+                parsed = parse_plan(result.answer or "", planning.vocab)
             attempt = parsed.actions if not parsed.errors else []
         # Validity comes from the validator only (never from the strategy's own claim).
-        if rounds and d.get("valid") and d.get("plan"):
-            final = [_pddl_action(s) for s in d["plan"]]
-        else:
-            final = attempt
-        valid = bool(final) and validate(setup.task, final, setup.vocab).valid
-        trace = simulate(setup.task.strips, attempt)
+        final = claimed if (claimed and (rounds or guided)) else attempt
+        valid = bool(final) and validate(planning.task, final, planning.vocab).valid
+        trace = simulate(planning.task.strips, attempt)
         optimal = item.meta.get("optimal_length")
         length = len(final) if valid else None
         success_round = next((r["round"] for r in rounds or [] if r.get("valid")), None)
@@ -72,14 +80,8 @@ class PlanningDataset(Dataset):
             "length_ratio": (length / optimal) if (length is not None and optimal) else None,
             "rounds_used": float(len(rounds)) if rounds else None,
             "rounds_to_success": float(success_round) if success_round is not None else None,
+            "moves": float(d["moves"]) if guided else None,
         }
-
-
-def _pddl_action(text: str):
-    from ...planning.pddl import GroundAction
-
-    name, *args = text.strip().strip("()").split()
-    return GroundAction(name, tuple(args))
 
 
 def parse_count_seed(arg: str, spec: str) -> tuple[int, int, int]:
@@ -101,8 +103,8 @@ def parse_count_seed(arg: str, spec: str) -> tuple[int, int, int]:
 def _blocksworld_items(n_blocks: int, count: int, seed: int, variant: str) -> tuple[Item, ...]:
     from ...planning import blocksworld as bw
     from ...planning.builtin import blocksworld_example, engine_for, variant_task
-    from ...planning.modulo import make_problem
     from ...planning.planner import solve
+    from ...planning.task import make_problem
 
     instances = bw.generate(n_blocks, count, seed)
     example = blocksworld_example(n_blocks, seed, {i.key for i in instances}, variant)

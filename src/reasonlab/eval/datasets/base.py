@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from ...answers import answers_match
 from ...discover import Registry
 from ...errors import InputError
-from ...result import Problem, Result
+from ...problem import Problem, Result
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PROMPT_FORMATS = ("open", "closed", "closed-adversarial")
@@ -200,7 +200,8 @@ def _takes_format(cls: type[Dataset]) -> bool:
         or len(params) >= 3
 
 
-REGISTRY: Registry = Registry("reasonlab.eval.datasets", skip=("base",))  # prefix → Dataset class
+REGISTRY: Registry = Registry("reasonlab.eval.datasets", skip=("base",), group="reasonlab.datasets",
+                              kind=Dataset, key="prefix")  # prefix → Dataset class (built-ins, then plugins)
 
 
 def register(cls: type[Dataset]) -> type[Dataset]:

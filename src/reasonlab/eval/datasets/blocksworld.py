@@ -1,7 +1,11 @@
-"""`blocksworld:N_BLOCKS[:COUNT[:SEED]]`: generated Blocksworld instances (PlanBench style, plain
-English about coloured blocks), each with the planner's optimal plan as gold and a one-shot
-example drawn from a separate stream. COUNT defaults to 20, SEED to 0.
-Also `random-blocksworld:…`: the same problems with random letter strings as names."""
+"""Generated Blocksworld datasets (PlanBench style), each instance with the planner's optimal plan
+as gold and a one-shot example drawn from a separate stream. COUNT defaults to 20, SEED to 0.
+
+- `blocksworld:N_BLOCKS[:COUNT[:SEED]]`: plain English about coloured blocks;
+- `mystery-blocksworld:…`: the same problems with actions and predicates renamed to unrelated
+  words (Mystery Blocksworld), to separate planning from recall of a familiar domain;
+- `random-blocksworld:…`: the same problems with random letter strings as names.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,13 @@ class BlocksworldDataset(_BlocksworldBase):
     prefix = "blocksworld"
     description = "Generated Blocksworld planning problems: N_BLOCKS[:COUNT[:SEED]] (plain English)."
     variant = "plain"
+
+
+@register
+class MysteryBlocksworldDataset(_BlocksworldBase):
+    prefix = "mystery-blocksworld"
+    description = "Mystery Blocksworld (names replaced by unrelated words): N_BLOCKS[:COUNT[:SEED]]."
+    variant = "mystery"
 
 
 @register

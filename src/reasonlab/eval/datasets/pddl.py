@@ -1,4 +1,5 @@
-"""`pddl:DIR`: a folder holding one domain file (domain*.pddl) and problem files (*.pddl).
+"""`pddl:DIR`: a folder holding one domain file (domain*.pddl) and problem files (*.pddl), or
+PlanBench's layout (domain.pddl beside an `instances/` folder).
 
 A problem file named example*.pddl, if present, is not evaluated: the planner solves it and it
 becomes the one-shot example shown before every other problem (otherwise prompts are zero-shot).
@@ -34,9 +35,9 @@ class PDDLDataset(PlanningDataset):
 
     def _build(self) -> list[Item]:
         from ...planning.builtin import solved_example
-        from ...planning.modulo import make_problem
         from ...planning.pddl import Task
         from ...planning.planner import solve
+        from ...planning.task import make_problem
 
         example = solved_example(Task.from_files(self.domain, self.examples[0])) if self.examples else None
         out = []

@@ -65,6 +65,7 @@ GENERATORS: dict[str, Callable[[random.Random], tuple[str, str, dict[str, str], 
     "linear-equation": _linear,
 }
 
+MAX_ITEMS = 100_000  # a generated set is built in memory: bound it
 _EXEMPLAR_SEED_OFFSET = 1_000_003  # exemplars come from a separate stream, never from the eval items
 
 
@@ -99,8 +100,8 @@ class ProceduralDataset(Dataset):
             self.seed = int(opts.get("seed", 0))
         except ValueError:
             raise InputError(f"procedural:{arg}: n and seed must be integers") from None
-        if self.n < 1:
-            raise InputError(f"procedural:{arg}: n must be at least 1")
+        if not 1 <= self.n <= MAX_ITEMS:
+            raise InputError(f"procedural:{arg}: n must be between 1 and {MAX_ITEMS:,}")
         self.kind = kind
 
     def items(self) -> Iterator[Item]:

@@ -1,0 +1,461 @@
+"""Continuous batching: one scheduler thread owns a llama.cpp context and decodes every caller's
+sequences together.
+
+A `generate` call from any thread becomes a request of n sequences (one per sample). Between
+decode steps the scheduler admits waiting sequences into free sequence ids ("slots") and drops
+finished or cancelled ones, so distinct prompts, the n samples of one prompt and calls from other
+threads share each `llama_decode`. Each step's batch holds one token per generating sequence plus
+a chunk of prompt tokens of sequences still reading their prompt.
+
+KV reuse: every slot remembers the tokens its cells hold. A new sequence takes the free slot whose
+cache shares the longest prefix with its prompt, or copies the longest shared prefix from any slot
+(``llama_memory_seq_cp``: cells are shared, not duplicated) — the n samples of one prompt read it
+once, and a follow-up prompt that extends an earlier one decodes only the new part. Finished slots
+keep their cells until the room is needed (least recently used first).
+
+Per sequence: its own sampler (seed, grammar), stop strings, degeneration guard, token limit and
+cancellation (checked every step; partial text kept, finish reason ``cancelled``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import Completion, DeltaFn, GenParams, ModelError
+from .repetition import DEFAULT_GUARD, FINISH_REPETITION
+
+PREFILL_WHILE_DECODING = 128  # prompt tokens per step while others generate: keeps their streams smooth
+
+
+@dataclass(eq=False)
+class _Request:
+    tokens: list[int]
+    params: GenParams
+    n: int
+    sample_offset: int
+    stops: tuple[str, ...]
+    on_delta: DeltaFn | None
+    cancel: threading.Event | None
+    max_new: int
+    want_logprobs: bool = True
+    results: list[Completion | None] = field(default_factory=list)
+    waiting: deque[int] = field(default_factory=deque)  # samples not admitted yet
+    running: int = 0
+    reading: bool = False  # a sequence of this request is reading the prompt: the others wait and copy it
+    aborted: bool = False  # the caller went away (KeyboardInterrupt in its thread)
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def cancelled(self) -> bool:
+        return self.aborted or (self.cancel is not None and self.cancel.is_set())
+
+
+@dataclass(eq=False)
+class _Seq:
+    req: _Request
+    j: int  # sample position within the request
+    slot: int
+    sampler: Any
+    cursor: int  # prompt tokens already in the slot's cells
+    pos: int = 0  # position of next_tok
+    next_tok: int = -1  # the token to decode next (-1: still reading the prompt)
+    gen: list[int] = field(default_factory=list)
+    raw: bytearray = field(default_factory=bytearray)
+    text: str = ""
+    sent: int = 0  # characters of text already reported through on_delta
+    logprobs: list[float] = field(default_factory=list)
+
+
+def _lcp(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _held_back(text: str, stops: tuple[str, ...]) -> int:
+    """Length of the longest end of `text` that could still grow into a stop string."""
+    best = 0
+    for s in stops:
+        for k in range(min(len(s) - 1, len(text)), best, -1):
+            if text.endswith(s[:k]):
+                best = k
+                break
+    return best
+
+
+class Engine:
+    """The scheduler. `model` is the LlamaModel that owns the context (samplers, pieces, decode)."""
+
+    def __init__(self, model: Any) -> None:
+        self.m = model
+        self.lc = model._lc
+        self.n_slots = model.n_seq_max
+        self.slot_tokens: list[list[int]] = [[] for _ in range(self.n_slots)]
+        self.slot_used = [0.0] * self.n_slots
+        self.owner: list[_Seq | None] = [None] * self.n_slots
+        self.pending: deque[_Request] = deque()
+        self.tasks: deque[tuple[Callable[[], Any], dict[str, Any]]] = deque()
+        self.active: list[_Seq] = []
+        self.cv = threading.Condition()
+        self.closed = False
+        self.steps = 0  # decode steps run (tests and benchmarks read it)
+        self.max_batch_seqs = 0
+        self.thread: threading.Thread | None = None
+        self._buf = ctypes.create_string_buffer(64)
+
+    # -- callers (any thread) ---------------------------------------------------------------
+    def _start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._loop, name="reasonlab-llama-engine", daemon=True)
+            self.thread.start()
+
+    def _wait(self, done: threading.Event, on_abort: Callable[[], None]) -> None:
+        try:
+            while not done.wait(0.25):
+                pass
+        except BaseException:  # KeyboardInterrupt in the caller's thread: stop its sequences
+            on_abort()
+            with self.cv:
+                self.cv.notify_all()
+            raise
+
+    def generate(self, tokens: list[int], params: GenParams, n: int, sample_offset: int, stops: tuple[str, ...],
+                 on_delta: DeltaFn | None, cancel: threading.Event | None) -> list[Completion]:
+        max_new = max(1, min(params.max_tokens, self.m.n_ctx - len(tokens)))
+        req = _Request(tokens, params, n, sample_offset, stops, on_delta, cancel, max_new,
+                       results=[None] * n, waiting=deque(range(n)))
+        with self.cv:
+            if self.closed:
+                raise ModelError(f"{self.m.spec}: the model was closed")
+            self.pending.append(req)
+            self._start()
+            self.cv.notify_all()
+
+        def abort() -> None:
+            req.aborted = True
+
+        self._wait(req.done, abort)
+        if req.error is not None:
+            raise req.error
+        return [c for c in req.results if c is not None]
+
+    def run_task(self, fn: Callable[[int], Any]) -> Any:
+        """Run fn(free_slot) on the scheduler thread between steps (scoring, cache resets)."""
+        box: dict[str, Any] = {"done": threading.Event()}
+        with self.cv:
+            if self.closed:
+                raise ModelError(f"{self.m.spec}: the model was closed")
+            self.tasks.append((fn, box))
+            self._start()
+            self.cv.notify_all()
+        self._wait(box["done"], lambda: None)
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def close(self) -> None:
+        with self.cv:
+            self.closed = True
+            self.cv.notify_all()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout=30)
+
+    # -- the scheduler thread ---------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self.cv:
+                while not (self.pending or self.active or self.tasks or self.closed):
+                    self.cv.wait()
+                if self.closed:
+                    self._fail_all(ModelError(f"{self.m.spec}: the model was closed"))
+                    return
+            try:
+                self._run_tasks()
+                self._admit()
+                if self.active:
+                    self._step()
+                elif self.pending and not self.tasks:
+                    with self.cv:  # nothing admitted and nothing running: wait for a change
+                        self.cv.wait(0.05)
+            except BaseException as e:  # noqa: BLE001 - handed to every caller in flight
+                self._clear_all()
+                self._fail_all(e if isinstance(e, Exception) else ModelError(str(e)))
+
+    def _fail_all(self, err: BaseException) -> None:
+        for s in list(self.active):
+            self._release(s)
+            s.req.error = err
+            s.req.done.set()
+        self.active.clear()
+        with self.cv:
+            pending, self.pending = list(self.pending), deque()
+            tasks, self.tasks = list(self.tasks), deque()
+        for r in pending:
+            r.error = err
+            r.done.set()
+        for _, box in tasks:
+            box["error"] = err
+            box["done"].set()
+
+    def _free_slots(self) -> list[int]:
+        return [s for s in range(self.n_slots) if self.owner[s] is None]
+
+    def _run_tasks(self) -> None:
+        while self.tasks:
+            free = self._free_slots()
+            if not free:
+                return
+            with self.cv:
+                fn, box = self.tasks.popleft()
+            slot = min(free, key=lambda s: self.slot_used[s])
+            try:
+                box["result"] = fn(slot)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = e
+            box["done"].set()
+
+    # -- KV bookkeeping ---------------------------------------------------------------------
+    def clear_slot(self, slot: int, keep: int = 0) -> None:
+        """Drop the cells of `slot` from position `keep` on."""
+        if keep < len(self.slot_tokens[slot]):
+            if not self.lc.llama_memory_seq_rm(self.m._mem, slot, keep, -1):
+                self.lc.llama_memory_seq_rm(self.m._mem, slot, -1, -1)
+                keep = 0
+            del self.slot_tokens[slot][keep:]
+
+    def _clear_all(self) -> None:
+        self.lc.llama_memory_clear(self.m._mem, True)
+        for s in range(self.n_slots):
+            self.slot_tokens[s] = []
+
+    def _cells_in_use(self) -> int:
+        """Cells held, counted without sharing except a request's prompt across its samples."""
+        idle = sum(len(self.slot_tokens[s]) for s in range(self.n_slots) if self.owner[s] is None)
+        reqs = {id(q.req): len(q.req.tokens) for q in self.active}
+        return idle + sum(reqs.values()) + sum(q.req.max_new for q in self.active)
+
+    def _room(self, req: _Request, target: int, keep_from: set[int]) -> bool:
+        """Make room for one more sequence of `req` on `target`, evicting idle caches (LRU)."""
+        extra = req.max_new + (0 if any(q.req is req for q in self.active) else len(req.tokens))
+        extra -= len(self.slot_tokens[target])  # its cache becomes part of the prompt count
+        idle = sorted((s for s in self._free_slots() if s != target and s not in keep_from and self.slot_tokens[s]),
+                      key=lambda s: self.slot_used[s])
+        while self._cells_in_use() + extra > self.m.n_ctx and idle:
+            self.clear_slot(idle.pop(0))
+        if self._cells_in_use() + extra <= self.m.n_ctx:
+            return True
+        if not self.active:  # alone, it always fits once every other cache is gone
+            for s in keep_from:
+                if s != target:
+                    self.clear_slot(s)
+            return True
+        return False
+
+    # -- admission --------------------------------------------------------------------------
+    def _admit(self) -> None:
+        with self.cv:
+            reqs = list(self.pending)
+        for req in reqs:
+            if req.cancelled():
+                for j in list(req.waiting):
+                    req.results[j] = Completion("", len(req.tokens), 0, "cancelled")
+                req.waiting.clear()
+            while req.waiting and not req.reading:
+                free = self._free_slots()
+                if not free or not self._admit_one(req, free):
+                    break
+            if not req.waiting:
+                with self.cv:
+                    if req in self.pending:
+                        self.pending.remove(req)
+                if req.running == 0:
+                    req.done.set()
+            if not self._free_slots():
+                return
+
+    def _admit_one(self, req: _Request, free: list[int]) -> bool:
+        prefix = req.tokens[:-1]
+        own = {s: _lcp(self.slot_tokens[s], prefix) for s in free}
+        target = max(free, key=lambda s: (own[s], not self.slot_tokens[s], -self.slot_used[s]))
+        src, shared = target, own[target]
+        for s in range(self.n_slots):  # a busy slot may hold more of the prompt (a sibling sample)
+            if s not in own:
+                k = _lcp(self.slot_tokens[s], prefix)
+                if k > shared:
+                    src, shared = s, k
+        if not self._room(req, target, {src}):
+            return False
+        j = req.waiting[0]
+        try:
+            sampler = self.m._sampler(req.params, req.params.seed + req.sample_offset + j)
+        except Exception as e:  # noqa: BLE001 - e.g. a grammar that does not parse: this request fails
+            req.error, req.aborted = e, True
+            req.waiting.clear()
+            return False
+        req.waiting.popleft()
+        if src != target:
+            self.clear_slot(target)
+            self.lc.llama_memory_seq_cp(self.m._mem, src, target, 0, shared)
+            self.slot_tokens[target] = prefix[:shared]
+        else:
+            self.clear_slot(target, shared)
+        seq = _Seq(req, j, target, sampler, cursor=shared)
+        if shared >= len(prefix):
+            seq.next_tok, seq.pos = req.tokens[-1], len(prefix)
+        else:
+            req.reading = True
+        self.owner[target] = seq
+        self.slot_used[target] = time.monotonic()
+        self.active.append(seq)
+        req.running += 1
+        return True
+
+    # -- scoring and resets (tasks) -----------------------------------------------------------
+    def score(self, slot: int, full: list[int], logits_from: int, on_logits: Callable[[int, Any], None]) -> None:
+        """Decode `full` on `slot` (reusing its cached prefix) with logits from `logits_from` on."""
+        keep = min(_lcp(self.slot_tokens[slot], full), logits_from)
+        self.clear_slot(slot, keep)
+        if self._cells_in_use() + len(full) - keep > self.m.n_ctx:
+            for s in self._free_slots():
+                if s != slot:
+                    self.clear_slot(s)
+        b, n_batch = self.m._batch, self.m.n_batch
+        for start in range(keep, len(full), n_batch):
+            chunk = full[start:start + n_batch]
+            for i, tok in enumerate(chunk):
+                b.token[i] = tok
+                b.pos[i] = start + i
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = slot
+                b.logits[i] = start + i >= logits_from
+            self._decode(len(chunk))
+            self.slot_tokens[slot].extend(chunk)
+            for i in range(len(chunk)):
+                if start + i >= logits_from:
+                    on_logits(start + i, self.lc.llama_get_logits_ith(self.m._ctx.ctx, i))
+        self.slot_used[slot] = time.monotonic()
+
+    def reset(self, _slot: int = 0) -> None:
+        """Forget every cache not in use."""
+        for s in self._free_slots():
+            self.clear_slot(s)
+
+    # -- one decode step --------------------------------------------------------------------
+    def _step(self) -> None:
+        b = self.m._batch
+        for s in [q for q in self.active if q.req.cancelled()]:
+            self._finish(s, "cancelled")
+        entries: list[tuple[_Seq, int, int, bool]] = [(s, s.next_tok, s.pos, True) for s in self.active if s.next_tok >= 0]
+        budget = self.m.n_batch - len(entries)
+        if entries:
+            budget = min(budget, PREFILL_WHILE_DECODING)
+        for s in self.active:
+            if s.next_tok >= 0 or budget <= 0:
+                continue
+            prefix = s.req.tokens[:-1]
+            take = prefix[s.cursor:s.cursor + budget]
+            entries.extend((s, t, s.cursor + i, False) for i, t in enumerate(take))
+            budget -= len(take)
+            s.cursor += len(take)
+            if s.cursor >= len(prefix) and budget > 0:  # the prompt's last token: its logits start the sample
+                entries.append((s, s.req.tokens[-1], len(prefix), True))
+                budget -= 1
+        if not entries:
+            return
+        for i, (s, tok, pos, want) in enumerate(entries):
+            b.token[i] = tok
+            b.pos[i] = pos
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = s.slot
+            b.logits[i] = want
+        self._decode(len(entries))
+        self.steps += 1
+        self.max_batch_seqs = max(self.max_batch_seqs, len({id(e[0]) for e in entries}))
+        for i, (s, tok, _pos, want) in enumerate(entries):
+            self.slot_tokens[s.slot].append(tok)
+            if want:
+                if s.next_tok < 0:  # just read its prompt: the other samples may copy it now
+                    s.req.reading = False
+                self._sample(s, i)
+        now = time.monotonic()
+        for s in self.active:
+            self.slot_used[s.slot] = now
+
+    def _decode(self, n_tokens: int) -> None:
+        b = self.m._batch
+        b.n_tokens = n_tokens
+        rc = self.lc.llama_decode(self.m._ctx.ctx, b)
+        if rc == 1:  # no room: drop every idle cache and try once more
+            for s in self._free_slots():
+                self.clear_slot(s)
+            rc = self.lc.llama_decode(self.m._ctx.ctx, b)
+        if rc != 0:
+            why = "no room left in the KV cache" if rc == 1 else f"llama_decode returned {rc}"
+            raise ModelError(f"{self.m.spec}: decoding failed ({why}); try a larger n_ctx or fewer samples")
+
+    def _sample(self, s: _Seq, i: int) -> None:
+        lc, req = self.lc, s.req
+        ctx = self.m._ctx.ctx
+        tok = lc.llama_sampler_sample(s.sampler, ctx, i)
+        if lc.llama_vocab_is_eog(self.m._vocab, tok):
+            self._finish(s, "stop")
+            return
+        s.gen.append(tok)
+        if req.want_logprobs:
+            s.logprobs.append(self.m._token_logprob(lc.llama_get_logits_ith(ctx, i), tok))
+        s.raw += self.m._piece(tok, self._buf)
+        t = s.raw.decode("utf-8", errors="ignore")
+        cut = min((k for k in (t.find(x) for x in req.stops) if k >= 0), default=-1)
+        if cut >= 0:
+            s.text = t[:cut]
+            self._finish(s, "stop")
+            return
+        s.text = t
+        if req.params.guard and DEFAULT_GUARD.looping(t):
+            self._finish(s, FINISH_REPETITION)
+            return
+        if len(s.gen) >= req.max_new:
+            self._finish(s, "length")
+            return
+        self._report(s, len(t) - _held_back(t, req.stops))
+        s.next_tok, s.pos = tok, len(req.tokens) + len(s.gen) - 1
+
+    def _report(self, s: _Seq, upto: int) -> None:
+        if s.req.on_delta is None or upto <= s.sent:
+            return
+        piece, s.sent = s.text[s.sent:upto], upto
+        try:
+            s.req.on_delta(s.req.sample_offset + s.j, piece)
+        except BaseException as e:  # noqa: BLE001 - a broken listener fails its own request only
+            s.req.error = s.req.error or e
+            s.req.aborted = True
+
+    def _release(self, s: _Seq) -> None:
+        if s.sampler is not None:
+            self.lc.llama_sampler_free(s.sampler)
+            s.sampler = None
+        self.owner[s.slot] = None
+
+    def _finish(self, s: _Seq, reason: str) -> None:
+        req = s.req
+        if s.next_tok < 0:  # stopped while reading the prompt: another sample may read it
+            req.reading = False
+        if s in self.active:
+            self.active.remove(s)
+        self._release(s)
+        if reason != "cancelled":
+            self._report(s, len(s.text))
+        req.results[s.j] = Completion(s.text, len(req.tokens), len(s.gen), reason,
+                                      token_logprobs=s.logprobs if req.want_logprobs else None)
+        req.running -= 1
+        if req.running == 0 and not req.waiting:
+            req.done.set()
+

@@ -1,0 +1,98 @@
+"""Confidence of sampled paths from token log-probabilities, and DeepConf-style voting (Fu et al. 2025).
+
+A sample's confidence comes from the log-probabilities of the tokens it generated
+(`Completion.token_logprobs`, filled by the llama backend):
+
+- ``mean``   — the mean token log-probability of the whole sample;
+- ``lowest`` — the lowest *group* confidence: the mean over a sliding window of `window` tokens,
+  minimised over the sample (DeepConf's "lowest group confidence": one confused stretch is
+  enough to distrust a path);
+- ``tail``   — the mean over the last `window` tokens (where the answer is written).
+
+DeepConf defines token confidence as the negative mean log-probability of the top-k candidate
+tokens; llama.cpp hands us the logits of the chosen token cheaply, so here a token's confidence
+is its own log-probability (higher = surer). A vote weight is ``exp(confidence)``: the geometric
+mean probability of the tokens in question, in (0, 1].
+
+Filtering keeps the `keep` most confident share of the samples (DeepConf's top-η%); the settle
+rule stops drawing once the weighted leader holds ``settle`` of the weight drawn so far and the
+samples still to come (each at most as heavy as the heaviest seen) cannot overtake it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+MEASURES = ("none", "mean", "lowest", "tail")
+DEFAULT_WINDOW = 16
+FAILED_FINISHES = ("repetition",)  # finish reasons that make a sample a failure, whatever it says
+
+
+def confidence(logprobs: Sequence[float] | None, measure: str = "lowest",
+               window: int = DEFAULT_WINDOW) -> float | None:
+    """A sample's confidence (a mean log-probability, ≤ 0), or None when there are no token scores."""
+    if not logprobs or measure == "none":
+        return None
+    lp = [float(x) for x in logprobs]
+    if measure == "mean":
+        return sum(lp) / len(lp)
+    w = max(1, min(window, len(lp)))
+    if measure == "tail":
+        return sum(lp[-w:]) / w
+    if measure != "lowest":
+        raise ValueError(f"unknown confidence measure {measure!r} (use {', '.join(MEASURES)})")
+    run = sum(lp[:w])
+    low = run
+    for i in range(w, len(lp)):
+        run += lp[i] - lp[i - w]
+        low = min(low, run)
+    return low / w
+
+
+def weight_of(conf: float | None) -> float:
+    """Vote weight of a sample: exp(confidence), 1.0 when the backend gave no scores."""
+    return 1.0 if conf is None else math.exp(max(-50.0, conf))
+
+
+def keep_most_confident(confs: Sequence[float | None], keep: float) -> list[bool]:
+    """Which samples survive the filter: the `keep` share with the highest confidence (ties kept).
+
+    Samples without a confidence are always kept (nothing to judge them by).
+    """
+    if keep >= 1.0:
+        return [True] * len(confs)
+    known = sorted((c for c in confs if c is not None), reverse=True)
+    if not known:
+        return [True] * len(confs)
+    n_keep = max(1, math.ceil(keep * len(known)))
+    threshold = known[n_keep - 1]
+    return [c is None or c >= threshold for c in confs]
+
+
+def settled(weights: dict[str, float], total: float, remaining: int, max_weight: float,
+            settle: float) -> bool:
+    """True when the weighted vote is decided: the leader holds `settle` of the weight so far and
+    `remaining` samples of at most `max_weight` each could not put another answer ahead."""
+    if remaining <= 0:
+        return True
+    if not weights or total <= 0 or settle <= 0:
+        return False
+    ranked = sorted(weights.values(), reverse=True)
+    lead = ranked[0]
+    second = ranked[1] if len(ranked) > 1 else 0.0
+    if lead / total < settle:
+        return False
+    return second + remaining * max_weight < lead
+
+
+def failed(finish_reason: str | None) -> bool:
+    """A sample stopped as a loop (the model layer's degeneration guard) counts as a failure."""
+    return finish_reason in FAILED_FINISHES
+
+
+def sample_record(completion: Any, measure: str, window: int) -> tuple[float | None, bool]:
+    """(confidence, failed) of one completion."""
+    lp = getattr(completion, "token_logprobs", None)
+    return confidence(lp, measure, window), failed(getattr(completion, "finish_reason", None))

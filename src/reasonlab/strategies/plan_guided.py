@@ -1,0 +1,60 @@
+"""plan-guided and plan-random-guided: a depth-first search over the simulator's states where the
+model (or, as the honest control, a uniform random choice at the same step budget) picks the next
+action among those applicable now; repeated states and dead ends backtrack; the final plan is
+returned only when the validator accepted it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..context import RunContext
+from ..problem import Prediction, Problem
+from .base import Options, Strategy, opt, register
+
+
+@dataclass
+class PlanGuidedOptions(Options):
+    max_tokens: int = opt(48, "token limit of each choice")
+    budget: int = opt(40, "most moves (choices and forced moves); backtracking is free")
+    max_depth: int = opt(30, "a path this long counts as a dead end")
+    grammar: bool = opt(True, "constrain each reply to the listed actions (GBNF, where supported)")
+    example: bool = opt(True, "show the solved example in every choice prompt")
+    seed: int = opt(0, "seed of the random control's choices")
+
+
+def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, chooser: str) -> Prediction:
+    from ..planning.guided import GuidedOptions, guided_search
+    from ..planning.render import plan_lines
+    from ..planning.task import planning_task
+
+    planning = planning_task(problem)
+    out = guided_search(ctx, planning, GuidedOptions(budget=o.budget, max_depth=o.max_depth, chooser=chooser,
+                                                     grammar=o.grammar, max_tokens=o.max_tokens, seed=o.seed,
+                                                     example=o.example))
+    details = out.to_dict()
+    details["plan_words"] = plan_lines(out.plan, planning.vocab).splitlines() if out.plan else None
+    answer = "\n".join(a.pddl() for a in out.plan) if out.valid and out.plan else None
+    note = None if out.valid else f"no valid plan in {out.moves} move(s) ({out.status})"
+    return Prediction(answer=answer, strict=answer, reasoning="\n".join(s.choice or "" for s in out.steps),
+                      details=details, note=note)
+
+
+@register
+class PlanGuided(Strategy):
+    name = "plan-guided"
+    description = ("Verifier-guided planning: the model picks each next action among those the simulator "
+                   "says are applicable; repeated states and dead ends backtrack; the plan is validated.")
+    Options = PlanGuidedOptions
+
+    def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
+        return guided_prediction(ctx, problem, self.options, "model")
+
+
+@register
+class PlanRandomGuided(Strategy):
+    name = "plan-random-guided"
+    description = "The control for plan-guided: the same search with uniform random choices (no model calls)."
+    Options = PlanGuidedOptions
+
+    def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
+        return guided_prediction(ctx, problem, self.options, "random")

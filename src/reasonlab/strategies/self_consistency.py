@@ -1,0 +1,250 @@
+"""self-consistency (Wang et al. 2022): sample k reasoning paths, normalise answers, majority vote.
+
+The k samples of the chain-of-thought prompt are one batched request (`ctx.generate(n=k)`), so
+a backend that batches decodes the shared prompt once. Answers are grouped by
+`reasonlab.answers.vote_key` (numbers by value, text case-folded).
+
+Confidence (after DeepConf, Fu et al. 2025; ``confidence=lowest|mean|tail``): each sample's
+confidence comes from its token log-probabilities (see `confidence.py`); the `keep` most confident
+share votes, each vote weighted exp(confidence); with ``settle`` > 0 samples are drawn in rounds
+and drawing stops once the weighted vote is settled. A sample the model layer stopped as a loop
+(finish reason ``repetition``) never votes.
+
+Tie rule: among answers with the same (highest) count, the one whose first path has the lowest
+sample index wins — deterministic, and independent of how the samples were batched.
+
+Early stop (beyond the paper, ``early_stop=true``): samples are drawn in rounds (sample indices
+continue across rounds through `sample_offset`, so sample i has the seed and cache entry it has
+in a full run). After each round the vote stops as soon as no assignment of the remaining samples
+could change the winner under the rule above; `details.early_stop` reports how many samples that
+saved. Where a sample depends only on its index (cached samples, the scripted model) the answer
+is exactly the full-k answer; llama.cpp's numerics vary with the number of sequences decoded
+together, so there a sample drawn in a small round can differ from the same index drawn in a
+batch of k (the vote is then over an equally valid set of samples).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..answers import vote_key
+from ..context import RunContext
+from ..problem import Prediction, Problem
+from ..prompts import answer_kind, cue
+from .base import Strategy, StrategyError, opt, register
+from .confidence import MEASURES, keep_most_confident, sample_record, settled, weight_of
+from .few_shot_cot import FewShotOptions, fewshot_messages, pick_exemplars, read_answer
+
+
+@dataclass
+class Sample:
+    """One sampled reasoning path and the answer read from it."""
+
+    index: int  # position in draw order (the sample index for self-consistency)
+    text: str
+    answer: str | None
+    strict: str | None
+    key: str | None
+    weight: float = 1.0
+    variant: int = 0  # prompt variant (DiVeRSe)
+    confidence: float | None = None  # from token log-probabilities (None: the backend gave none)
+    kept: bool = True  # survived the confidence filter
+    finish: str = "stop"  # the completion's finish reason ("repetition": stopped as a loop)
+    tokens: int = 0  # completion tokens of this sample
+
+    def summary(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("text")
+        return d
+
+
+@dataclass
+class Vote:
+    """Outcome of a (weighted) vote over paths."""
+
+    winner: str | None  # vote key of the winning answer
+    answer: str | None  # the winner as first written by a path
+    counts: dict[str, int] = field(default_factory=dict)  # key -> number of paths
+    weights: dict[str, float] = field(default_factory=dict)  # key -> summed weight
+    share: float = 0.0  # winner's weight / total weight of all paths (answered or not)
+    tied: list[str] = field(default_factory=list)  # keys tied for first place, when the rule decided
+
+
+def make_paths(texts: list[Any], kind: str, start: int = 0, variant: int = 0,
+               measure: str = "none", window: int = 16) -> list[Sample]:
+    """Samples from completions (or plain texts); a looping completion gives a sample with no answer."""
+    out = []
+    for j, c in enumerate(texts):
+        text = c if isinstance(c, str) else c.text
+        conf, loop = (None, False) if isinstance(c, str) else sample_record(c, measure, window)
+        answer, strict = (None, None) if loop else read_answer(text, kind)
+        out.append(Sample(start + j, text, answer, strict, vote_key(answer, kind), variant=variant,
+                          confidence=None if conf is None else round(conf, 6),
+                          finish=getattr(c, "finish_reason", "stop") or "stop",
+                          tokens=getattr(c, "completion_tokens", 0)))
+    return out
+
+
+def confidence_vote(paths: list[Sample], keep: float) -> Vote:
+    """Filter to the most confident `keep` share, weight each kept vote by exp(confidence)."""
+    flags = keep_most_confident([p.confidence for p in paths], keep)
+    for p, flag in zip(paths, flags, strict=True):
+        p.kept = flag
+        p.weight = round(weight_of(p.confidence), 6) if flag else 0.0
+    return tally([p for p in paths if p.kept], weighted=True)
+
+
+def tally(paths: list[Sample], weighted: bool = False) -> Vote:
+    """Majority (or weight) vote. Ties: more paths first (weighted votes), then the lowest first index."""
+    counts: dict[str, int] = {}
+    weights: dict[str, float] = {}
+    first: dict[str, tuple[int, str]] = {}
+    for p in sorted(paths, key=lambda p: p.index):
+        if p.key is None:
+            continue
+        counts[p.key] = counts.get(p.key, 0) + 1
+        weights[p.key] = weights.get(p.key, 0.0) + (p.weight if weighted else 1.0)
+        first.setdefault(p.key, (p.index, p.answer or p.key))
+    total = sum(p.weight if weighted else 1.0 for p in paths)
+    if not counts:
+        return Vote(None, None, {}, {}, 0.0)
+    best = max(weights.values())
+    top = [k for k in weights if math.isclose(weights[k], best, rel_tol=1e-9, abs_tol=1e-12)]
+    winner = min(top, key=lambda k: (-counts[k], first[k][0]))
+    share = weights[winner] / total if total > 0 else 0.0
+    return Vote(winner, first[winner][1], counts, {k: round(v, 6) for k, v in weights.items()},
+                round(share, 4), sorted(top) if len(top) > 1 else [])
+
+
+def decided(paths: list[Sample], remaining: int) -> bool:
+    """True when no outcome of `remaining` further samples could change the majority winner."""
+    if remaining <= 0:
+        return True
+    vote = tally(paths)
+    if vote.winner is None:
+        return False
+    lead = vote.counts[vote.winner]
+    first = {}
+    for p in sorted(paths, key=lambda p: p.index):
+        if p.key is not None:
+            first.setdefault(p.key, p.index)
+    lead_first = first[vote.winner]
+    # An answer not seen yet would appear after every drawn sample: it wins only by passing the leader.
+    if remaining > lead:
+        return False
+    for key, count in vote.counts.items():
+        if key == vote.winner:
+            continue
+        if count + remaining > lead or (count + remaining == lead and first[key] < lead_first):
+            return False
+    return True
+
+
+def round_sizes(k: int, round_size: int) -> list[int]:
+    """Sizes of the early-stop rounds: round_size each, or (0) half of k first, then k/8 at a time."""
+    if round_size > 0:
+        sizes = [round_size] * (k // round_size)
+        if k % round_size:
+            sizes.append(k % round_size)
+        return sizes
+    first = math.ceil(k / 2)
+    step = max(1, k // 8)
+    sizes = [first]
+    while sum(sizes) < k:
+        sizes.append(min(step, k - sum(sizes)))
+    return sizes
+
+
+@dataclass
+class SelfConsistencyOptions(FewShotOptions):
+    samples: int = opt(8, "number of sampled reasoning paths (k)")
+    temperature: float = opt(0.7, "sampling temperature of the reasoning paths")
+    exemplars: str = opt("auto", "built-in set name or .jsonl path; auto = the set for the answer kind; "
+                                 "none = zero-shot 'Let's think step by step.' prompt")
+    early_stop: bool = opt(False, "draw in rounds and stop once the remaining samples cannot change the winner")
+    round_size: int = opt(0, "samples per early-stop round; 0 = half of k first, then k/8 per round")
+    confidence: str = opt("none", "confidence-weighted vote (DeepConf): none | lowest (sliding-window group) "
+                                  "| mean | tail, from token log-probabilities")
+    window: int = opt(16, "tokens per sliding window of the lowest/tail confidence")
+    keep: float = opt(1.0, "share of the most confident samples that vote (DeepConf filter; 1 = all)")
+    settle: float = opt(0.0, "with confidence: stop drawing once the leader holds this share of the weight and "
+                             "cannot be overtaken (0 = draw all k)")
+
+
+def cot_prompt(problem: Problem, o: Any) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """The chain-of-thought prompt every path samples: few-shot, or zero-shot when exemplars=none."""
+    if o.exemplars == "none":
+        return [{"role": "user", "content": f"{problem.render()}\n\n{cue(problem, 'reason')}"}], {"set": "none"}
+    exemplars, info = pick_exemplars(problem, o.exemplars, o.shots, o.selection, o.similarity)
+    return fewshot_messages(exemplars, problem), info
+
+
+@register
+class SelfConsistency(Strategy):
+    name = "self-consistency"
+    description = "k sampled chain-of-thought paths in one batched request; majority vote over normalised answers."
+    Options = SelfConsistencyOptions
+
+    def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
+        o = self.options
+        if o.samples < 1:
+            raise StrategyError(f"option samples must be at least 1, got {o.samples}")
+        if o.confidence not in MEASURES:
+            raise StrategyError(f"option confidence must be one of {', '.join(MEASURES)}, got {o.confidence!r}")
+        if not 0 < o.keep <= 1:
+            raise StrategyError(f"option keep must be in (0, 1], got {o.keep}")
+        weighted = o.confidence != "none"
+        kind = answer_kind(problem)
+        msgs, ex_info = cot_prompt(problem, o)
+        in_rounds = o.early_stop or (weighted and o.settle > 0)
+        sizes = round_sizes(o.samples, o.round_size) if in_rounds else [o.samples]
+        paths: list[Sample] = []
+        rounds = 0
+        for size in sizes:
+            outs = ctx.generate(msgs, n=size, sample_offset=len(paths), label="sample",
+                                temperature=o.temperature, max_tokens=o.max_tokens)
+            paths += make_paths(outs, kind, start=len(paths), measure=o.confidence, window=o.window)
+            rounds += 1
+            vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
+            ctx.emit("vote", {"counts": vote.counts, "weights": vote.weights, "winner": vote.winner,
+                              "drawn": len(paths), "of": o.samples})
+            remaining = o.samples - len(paths)
+            if weighted and o.settle > 0:
+                kept = [p for p in paths if p.kept and p.key is not None]
+                if settled(vote.weights, sum(p.weight for p in kept), remaining,
+                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle):
+                    break
+            elif o.early_stop and decided(paths, remaining):
+                break
+        vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
+        extra: dict[str, Any] = {"exemplars": ex_info, "loops": sum(p.finish == "repetition" for p in paths)}
+        if in_rounds:
+            extra["early_stop"] = {"drawn": len(paths), "saved": o.samples - len(paths), "rounds": rounds,
+                                   "round_sizes": sizes[:rounds]}
+        if weighted:
+            extra["confidence"] = {"measure": o.confidence, "window": o.window, "keep": o.keep, "settle": o.settle,
+                                   "kept": sum(p.kept for p in paths),
+                                   "scored": sum(p.confidence is not None for p in paths)}
+        return conclude(paths, vote, kind, extra, weighted=weighted)
+
+
+def conclude(paths: list[Sample], vote: Vote, kind: str, extra: dict[str, Any],
+             weighted: bool = False) -> Prediction:
+    """Prediction from a vote: answer, strict answer (vote over strict extractions), vote table, paths."""
+    strict_paths = [Sample(p.index, p.text, p.strict, p.strict, vote_key(p.strict, kind), p.weight, p.variant)
+                    for p in paths if p.kept]
+    strict = tally(strict_paths, weighted).answer
+    answered = sum(1 for p in paths if p.key is not None)
+    details: dict[str, Any] = {
+        "votes": vote.counts, "winner": vote.winner, "share": vote.share, "samples": len(paths),
+        "answered": answered, "tie": vote.tied, "paths": [p.summary() for p in paths], **extra,
+    }
+    if weighted:
+        details["weights"] = vote.weights
+    if vote.winner is None:
+        return Prediction(answer=None, strict=None, reasoning=paths[0].text if paths else "", details=details,
+                          note=f"none of the {len(paths)} sampled paths gave an answer")
+    best = next(p for p in sorted(paths, key=lambda p: p.index) if p.key == vote.winner)
+    return Prediction(answer=vote.answer, strict=strict, reasoning=best.text, details=details)
