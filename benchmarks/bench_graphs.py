@@ -135,11 +135,11 @@ def bench_embedded(model_spec: str, strategies: list[str], count: int, seed: int
     """Every strategy on every problem, interleaved (problem by problem) so that a run cut short
     still compares the strategies on the same problems."""
     from reasonlab.answers.normalize import answers_match
+    from reasonlab.api import run
     from reasonlab.cache import Cache
     from reasonlab.models import load_model
-    from reasonlab.strategies import list_strategies
     from reasonlab.problem import Problem
-    from reasonlab.api import run
+    from reasonlab.strategies import list_strategies
 
     model = load_model(model_spec)
     known = list_strategies()

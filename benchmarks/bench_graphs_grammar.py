@@ -30,8 +30,8 @@ from reasonlab.graphs.drawn import DrawnError, spec_from_reply  # noqa: E402
 from reasonlab.graphs.grammar import flow_grammar, graph_grammar  # noqa: E402
 from reasonlab.models import load_model  # noqa: E402
 from reasonlab.models.base import GenParams  # noqa: E402
-from reasonlab.strategies import flow, graph  # noqa: E402
 from reasonlab.problem import Problem  # noqa: E402
+from reasonlab.strategies import flow, graph  # noqa: E402
 
 
 def strict_json(text: str) -> bool:

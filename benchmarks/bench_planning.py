@@ -1,12 +1,18 @@
 """Planning benchmark: validation time per plan, planner time on 4–6 blocks, and (optionally)
-autonomous vs LLM-Modulo on the embedded model for Blocksworld and Mystery Blocksworld.
+every planning mode on PlanBench development instances (Blocksworld and Mystery, paired).
 
     .venv/bin/python benchmarks/bench_planning.py                       # tools only (seconds)
-    .venv/bin/python benchmarks/bench_planning.py --model smollm2 --instances 10 --rounds 15 \
-        --report docs/bench/planning-run.md --json /tmp/planning.json
+    .venv/bin/python benchmarks/bench_planning.py --skip-tools --model smollm2 --instances 50 \
+        --modes planner,random-guided,autonomous,guided,modulo,modulo-plain \
+        --records runs/plan-smollm2.jsonl --report docs/bench/planning-run.md
 
-Prints every figure with the date and machine. The model part writes the planning report
-(reasonlab.planning.report) from the run records.
+Modes: planner (ground truth), random-guided (the control, same budget as guided), autonomous,
+guided, modulo (grammar + prefix keeping + k candidates), modulo-plain (the paper's loop), and
+modulo-grammar / modulo-prefix / modulo-k (one addition each). Items run in order, every mode
+on both domains before the next item, so a run cut short still compares modes at equal n.
+Records are appended to --records (JSONL) as they finish; a rerun skips those already there.
+Every plan reported valid is re-checked by an independent validator (unified-planning's
+PlanValidator); the count of rejections is printed and should be 0.
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from datetime import UTC, datetime
@@ -89,26 +94,67 @@ def bench_planners(sizes: list[int], n: int, timeout: float) -> dict:
     return out
 
 
-def bench_model(model_spec: str, n_blocks: int, instances: int, rounds: int, max_tokens: int,
-                cache_path: str | None, records_path: str | None, modulo_instances: int | None = None) -> list[dict]:
-    """Autonomous and LLM-Modulo on plain and Mystery Blocksworld; one record per (dataset, strategy, item).
+PLANBENCH = Path("/work/shared/data/planbench")
+MODES = {  # label -> (strategy, options)
+    "autonomous": ("plan-autonomous", {}),
+    "modulo-plain": ("plan-modulo", {"plain": True}),
+    "modulo-grammar": ("plan-modulo", {"grammar": True, "prefix": False, "candidates": 1}),
+    "modulo-prefix": ("plan-modulo", {"grammar": False, "prefix": True, "candidates": 1}),
+    "modulo-k": ("plan-modulo", {"grammar": False, "prefix": False, "candidates": 3}),
+    "modulo": ("plan-modulo", {}),
+    "guided": ("plan-guided", {}),
+    "random-guided": ("plan-random-guided", {}),
+}
 
-    Both datasets get their autonomous runs first, then LLM-Modulo item by item on both.
-    Records are appended to `records_path` (JSONL) as they finish; ones already there are kept.
-    """
-    from reasonlab.cache import Cache
-    from reasonlab.eval.datasets import load_dataset
-    from reasonlab.models import load_model
+
+def planbench_items(domain: str, first: int, count: int, example: int) -> list[tuple[str, object]]:
+    """(item id, Problem) for PlanBench instances first… (skipping the example instance)."""
+    from reasonlab.planning.builtin import solved_example
+    from reasonlab.planning.pddl import Task
+    from reasonlab.planning.task import make_problem
+
+    folder = PLANBENCH / domain
+    dom = folder / "domain.pddl"
+    ex = solved_example(Task.from_files(dom, folder / "instances" / f"instance-{example}.pddl"), engine="pyperplan")
+    out, n = [], first
+    while len(out) < count:
+        if n != example:
+            out.append((f"instance-{n}", make_problem(Task.from_files(dom, folder / "instances" / f"instance-{n}.pddl"),
+                                                      example=ex)))
+        n += 1
+    return out
+
+
+def independent_valid(problem, plan_pddl: list[str]) -> bool:
+    """unified-planning's own PlanValidator on the plan (not the validator the loop used)."""
+    from unified_planning.engines import ValidationResultStatus
+    from unified_planning.plans import ActionInstance, SequentialPlan
+    from unified_planning.shortcuts import PlanValidator, get_environment
+
+    get_environment().credits_stream = None
+    prob = problem.planning.task.up_problem
+    acts = [a.strip("()").split() for a in plan_pddl]
+    up_plan = SequentialPlan([ActionInstance(prob.action(a[0]), [prob.object(o) for o in a[1:]]) for a in acts])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with PlanValidator(problem_kind=prob.kind) as v:
+            return v.validate(prob, up_plan).status == ValidationResultStatus.VALID
+
+
+def bench_planbench(model_spec: str | None, modes: list[str], first: int, instances: int, example: int,
+                    caps: dict[str, int], records_path: str | None, rounds: int, max_tokens: int) -> list[dict]:
+    """Every mode on both PlanBench domains, item by item; one record per (dataset, mode, item)."""
     from reasonlab.api import run
+    from reasonlab.models import load_model
+    from reasonlab.models.scripted import ScriptedModel
+    from reasonlab.planning.planner import solve
 
     records = load_records(records_path)
-    done = {(r["dataset"], r["strategy"], r["item"]) for r in records}
-    model = load_model(model_spec)
-    # one cache for the run: modulo's first round is the autonomous attempt (same prompt, greedy)
-    cache = Cache(cache_path or Path(tempfile.mkdtemp()) / "bench-cache.sqlite")
-    specs = [f"{prefix}:{n_blocks}:{instances}" for prefix in ("blocksworld", "mystery-blocksworld")]
-    datasets = {spec: load_dataset(spec) for spec in specs}
-    items = {spec: list(ds.items()) for spec, ds in datasets.items()}
+    tag = model_spec or "none"
+    done = {(r["dataset"], r["strategy"], r["model"], r["item"]) for r in records}
+    items = {d: planbench_items(d, first, instances, example) for d in ("blocksworld", "mystery")}
+    model = load_model(model_spec) if model_spec and any(m not in ("planner", "random-guided") for m in modes) else None
+    nomodel = ScriptedModel(default="", name="no-model")
 
     def keep(rec: dict) -> None:
         records.append(rec)
@@ -116,38 +162,51 @@ def bench_model(model_spec: str, n_blocks: int, instances: int, rounds: int, max
             with open(records_path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(rec) + "\n")
 
-    for spec in specs:
-        for item in items[spec]:
-            if (spec, "planner", item.id) not in done:
-                keep({"dataset": spec, "strategy": "planner", "model": item.meta.get("planner", "planner"),
-                      "item": item.id, "valid": 1.0 if item.meta.get("optimal_length") is not None else 0.0,
-                      "goal_reached": 1.0, "rounds_used": None, "rounds_to_success": None,
-                      "length_ratio": 1.0, "tokens": 0, "seconds": None})
-    for strategy, opts in (("plan-autonomous", {}), ("plan-modulo", {"rounds": rounds})):
-        k = modulo_instances if strategy == "plan-modulo" and modulo_instances else instances
-        # interleave the datasets item by item, so a run cut short still compares them
-        for item_index in range(min(k, instances)):
-            for spec in specs:
-                ds, item = datasets[spec], items[spec][item_index]
-                if (spec, strategy, item.id) in done:
+    for i in range(instances):
+        for dom in ("blocksworld", "mystery"):
+            item_id, problem = items[dom][i]
+            ds = f"planbench-{dom}"
+            for mode in modes:
+                who = "planner" if mode == "planner" else ("none" if mode == "random-guided" else tag)
+                if i >= caps.get(mode, instances) or (ds, mode, who, item_id) in done:
                     continue
                 t0 = time.perf_counter()
-                result = run(ds.problem(item), strategy, model, cache=cache, max_tokens=max_tokens, **opts)
-                secs = time.perf_counter() - t0
-                m = ds.score(item, result)
-                tokens = sum(r["prompt_tokens"] + r["completion_tokens"] for r in result.details["rounds"])
-                rec = {"dataset": spec, "strategy": strategy, "model": model_spec, "item": item.id,
-                       "valid": m["valid_plan"], "goal_reached": m["goal_reached"],
-                       "rounds_used": m["rounds_used"], "rounds_to_success": m["rounds_to_success"],
-                       "length_ratio": m["length_ratio"], "executable_prefix": m["executable_prefix"],
-                       "tokens": tokens, "seconds": secs,
-                       "unreadable_rounds": sum(1 for r in result.details["rounds"] if r["verdict"] is None),
-                       "first_output": result.details["rounds"][0]["output"][:300]}
+                if mode == "planner":
+                    res = solve(problem.planning.task, "pyperplan")
+                    plan = [a.pddl() for a in res.plan] if res.plan else None
+                    rec = {"valid": float(res.solved), "plan": plan, "tokens": 0, "rounds_used": None,
+                           "rounds_to_success": None, "moves": None, "calls": 0}
+                else:
+                    strategy, opts = MODES[mode]
+                    opts = dict(opts)
+                    if strategy == "plan-modulo":
+                        opts.update(rounds=rounds, max_tokens=max_tokens)
+                    elif strategy == "plan-autonomous":
+                        opts.update(max_tokens=max_tokens)
+                    r = run(problem, strategy, model if who == tag else nomodel, cache=False, **opts)
+                    d = r.details
+                    valid = bool(r.answer)
+                    success = next((x["round"] for x in d.get("rounds", []) if x.get("valid")), None)
+                    rec = {"valid": float(valid), "plan": d.get("plan") if valid else None,
+                           "tokens": r.usage.prompt_tokens + r.usage.completion_tokens,
+                           "completion_tokens": r.usage.completion_tokens, "calls": r.usage.calls,
+                           "rounds_used": d.get("rounds_used"), "rounds_to_success": success,
+                           "moves": d.get("moves") if valid else None, "moves_used": d.get("moves"),
+                           "repetition": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
+                                             if c.get("finish_reason") == "repetition"),
+                           "unreadable": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
+                                             if c.get("verdict") is None)}
+                rec.update({"dataset": ds, "strategy": mode, "model": who, "item": item_id,
+                            "seconds": time.perf_counter() - t0})
+                rec["independent_valid"] = (independent_valid(problem, rec["plan"]) if rec["valid"] and rec["plan"]
+                                            else None)
+                rec["goal_reached"] = rec["valid"]
                 keep(rec)
-                print(f"  {spec} {strategy} {item.id}: valid={int(rec['valid'])} goal={int(rec['goal_reached'])} "
-                      f"rounds={rec['rounds_used']:.0f} prefix={rec['executable_prefix']:.2f} "
-                      f"unreadable_rounds={rec['unreadable_rounds']} tokens={tokens} {secs:.1f}s", flush=True)
-    model.close()
+                print(f"  {ds} {mode:<14} {item_id}: valid={int(rec['valid'])} indep={rec['independent_valid']} "
+                      f"rounds={rec.get('rounds_used')} moves={rec.get('moves_used', rec.get('moves'))} "
+                      f"tokens={rec['tokens']} {rec['seconds']:.1f}s", flush=True)
+    if model is not None:
+        model.close()
     return records
 
 
@@ -164,22 +223,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--planner-instances", type=int, default=5)
     ap.add_argument("--sizes", default="4,5,6")
     ap.add_argument("--timeout", type=float, default=120.0)
-    ap.add_argument("--model", help="also run autonomous vs LLM-Modulo on this model (e.g. smollm2)")
-    ap.add_argument("--blocks", type=int, default=4)
+    ap.add_argument("--model", help="run the planning modes on PlanBench with this model (e.g. smollm2)")
+    ap.add_argument("--modes", default="planner,random-guided,autonomous,guided,modulo,modulo-plain")
+    ap.add_argument("--cap", action="append", default=[], help="MODE=N: run MODE on the first N items only")
+    ap.add_argument("--first", type=int, default=102, help="first PlanBench instance")
+    ap.add_argument("--example", type=int, default=101, help="PlanBench instance shown as the one-shot example")
     ap.add_argument("--instances", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--modulo-instances", type=int, help="run LLM-Modulo on only the first K instances")
-    ap.add_argument("--max-tokens", type=int, default=192)
-    ap.add_argument("--cache", help="completion cache file (default: a fresh temporary one)")
-    ap.add_argument("--records", help="append model-run records here (JSONL); finished ones are skipped")
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--records", help="append records here (JSONL); finished ones are skipped")
     ap.add_argument("--report-only", action="store_true", help="render the report from --records and stop")
-    ap.add_argument("--json", help="write all figures and records here")
+    ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--report", help="write the planning report (Markdown) here")
     args = ap.parse_args(argv)
-    if args.report_only:
-        from reasonlab.planning.report import render
+    from reasonlab.eval.plan_report import render, summary_rows
 
-        md = render(load_records(args.records), f"Planning on {args.model or 'the model'}: {args.blocks} blocks")
+    if args.report_only:
+        md = render(load_records(args.records), "Planning on PlanBench development instances")
         print(md)
         if args.report:
             Path(args.report).write_text(md, encoding="utf-8")
@@ -194,14 +254,18 @@ def main(argv: list[str] | None = None) -> None:
         figures["planners"] = bench_planners([int(s) for s in args.sizes.split(",")], args.planner_instances,
                                              args.timeout)
     if args.model:
-        from reasonlab.planning.report import render, summary_rows
-
-        recs = bench_model(args.model, args.blocks, args.instances, args.rounds, args.max_tokens, args.cache,
-                           args.records, args.modulo_instances)
-        figures["records"] = recs
+        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+        unknown = [m for m in modes if m != "planner" and m not in MODES]
+        if unknown:
+            sys.exit(f"unknown modes: {unknown} (known: planner, {', '.join(MODES)})")
+        caps = {k: int(v) for k, v in (c.split("=", 1) for c in args.cap)}
+        recs = bench_planbench(args.model, modes, args.first, args.instances, args.example, caps, args.records,
+                               args.rounds, args.max_tokens)
+        rejected = [r for r in recs if r["valid"] and r.get("independent_valid") is False]
+        print(f"# reported valid: {sum(1 for r in recs if r['valid'])}; rejected by the independent validator: "
+              f"{len(rejected)}")
         figures["summary"] = summary_rows(recs)
-        md = render(recs, f"Planning on {args.model}: {args.blocks} blocks, {args.instances} instances, "
-                          f"up to {args.rounds} rounds ({started:%Y-%m-%d})")
+        md = render(recs, f"Planning on PlanBench development instances ({started:%Y-%m-%d})")
         print(md)
         if args.report:
             Path(args.report).write_text(md, encoding="utf-8")

@@ -9,17 +9,24 @@ Figures:
      interpreter start for reference;
   2. throughput: --programs small programs through the sandbox with --workers threads;
   3. PAL vs CoT on the embedded model over generated two-step arithmetic word problems:
-     accuracy (with a 95% Wilson interval), tokens and seconds per problem.
+     accuracy (with a 95% Wilson interval), tokens and seconds per problem;
+  4. resident memory of a five-process tree against the memory cap (`--tree-only` runs just
+     this): each child writes --each-mb MiB and holds it until all have tried; the tree's
+     proportional resident memory (PSS) is sampled from /proc every 5 ms (the sandbox's processes are this
+     process's descendants), next to the cgroup's own peak where a cgroup caps the tree.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,6 +34,7 @@ from _machine import machine  # noqa: E402  (benchmarks/ is on sys.path when run
 
 from reasonlab.eval.intervals import wilson  # noqa: E402
 from reasonlab.sandbox import Limits, detect, run_code
+from reasonlab.sandbox.tree_limits import cgroup_layout
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -90,12 +98,124 @@ def problems(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
+FIVE_CHILDREN = """
+    import os, select, time
+    EACH = {each_mb} * 1024 * 1024
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    kids = []
+    for i in range(5):
+        try:
+            pid = os.fork()
+        except OSError:
+            continue
+        if pid == 0:
+            try:
+                block = b"\\x01" * EACH
+                os.write(ready_w, b"r")
+                os.read(go_r, 1)
+                time.sleep(0.3)
+                print("held", i, len(block), flush=True)
+            except MemoryError:
+                print("memory error", i, flush=True)
+            os._exit(0)
+        kids.append(pid)
+    waiting, ready, deadline = set(kids), 0, time.monotonic() + 20
+    while waiting and ready < len(waiting) and time.monotonic() < deadline:
+        if select.select([ready_r], [], [], 0.05)[0]:
+            ready += len(os.read(ready_r, 16))
+        for pid in list(waiting):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                waiting.discard(pid)
+    os.write(go_w, b"g" * 5)
+    for pid in waiting:
+        os.waitpid(pid, 0)
+    print("forked", len(kids))
+"""
+
+
+def tree_pss_mb(root: int) -> tuple[float, int]:
+    """(proportional resident MiB, process count) of every descendant of `root`, not `root` itself.
+
+    PSS (from /proc/PID/smaps_rollup) splits shared pages (the interpreter, libraries) among the
+    processes mapping them, so the sum is the tree's resident memory without double counting.
+    """
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    total_kb, count = 0, 0
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total_kb += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+            count += 1
+        except (OSError, ValueError, IndexError, StopIteration):
+            pass
+    return total_kb / 1024, count
+
+
+class TreeSampler:
+    """Samples this process's descendants' resident memory in a thread until `stop()`."""
+
+    def __init__(self) -> None:
+        self.peak, self.at_peak, self._stop = 0.0, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss, n = tree_pss_mb(os.getpid())
+            if rss > self.peak:
+                self.peak, self.at_peak = rss, n
+            time.sleep(0.005)
+
+    def stop(self) -> tuple[float, int]:
+        self._stop.set()
+        self._thread.join()
+        return self.peak, self.at_peak
+
+
+def bench_tree_memory(each_mb: int, cap_mb: int) -> None:
+    code = textwrap.dedent(FIVE_CHILDREN.format(each_mb=each_mb))
+    layout, how = cgroup_layout()
+    print(f"## five-process tree, each child writes and holds {each_mb} MiB; cap {cap_mb} MiB")
+    print(f"tree caps here: {how}")
+    print("| mechanism | memory_mb | peak tree PSS (sampled) | processes at peak | cgroup peak | children holding | limit |")
+    print("|---|---|---|---|---|---|---|")
+    modes = ([("cgroup", cap_mb, None)] if layout is not None else []) + [
+        ("per-process rlimits", cap_mb, "none"), ("reference: cap far above need", 8 * cap_mb, None)]
+    for label, mem, env in modes:
+        old = os.environ.get("REASONLAB_SANDBOX_CGROUP")
+        if env is not None:
+            os.environ["REASONLAB_SANDBOX_CGROUP"] = env
+        sampler = TreeSampler()
+        try:
+            r = run_code(code, Limits(timeout_s=60, cpu_s=30, memory_mb=mem, processes=16))
+        finally:
+            peak, at_peak = sampler.stop()
+            if env is not None:
+                if old is None:
+                    os.environ.pop("REASONLAB_SANDBOX_CGROUP", None)
+                else:
+                    os.environ["REASONLAB_SANDBOX_CGROUP"] = old
+        cg = f"{r.peak_memory_mb:.0f} MiB" if r.peak_memory_mb is not None else "–"
+        print(f"| {label} | {mem} | {peak:.0f} MiB | {at_peak} | {cg} | {r.stdout.count('held')}/5 | "
+              f"{r.limit or 'none'} |", flush=True)
 
 
 def bench_model(n: int, strategies: list[str], model: str) -> None:
     from reasonlab.answers.normalize import answers_match
-    from reasonlab.models import load_model
     from reasonlab.api import run
+    from reasonlab.models import load_model
 
     m = load_model(model)
     qs = problems(n)
@@ -133,8 +253,14 @@ def main() -> None:
     ap.add_argument("--strategies", default="pal,zero-shot-cot")
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--skip-model", action="store_true")
+    ap.add_argument("--tree-only", action="store_true", help="only the five-process memory measurement")
+    ap.add_argument("--each-mb", type=int, default=96)
+    ap.add_argument("--cap-mb", type=int, default=256)
     a = ap.parse_args()
     print(f"# bench_sandbox {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} — {machine()}")
+    bench_tree_memory(a.each_mb, a.cap_mb)
+    if a.tree_only:
+        return
     bench_startup(a.runs)
     bench_throughput(a.programs, a.workers)
     if not a.skip_model:

@@ -36,14 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from _machine import machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from reasonlab.answers import answers_match  # noqa: E402
+from reasonlab.api import run  # noqa: E402
 from reasonlab.context import RunContext  # noqa: E402
 from reasonlab.models import load_model  # noqa: E402
 from reasonlab.models.scripted import ScriptedModel  # noqa: E402
-from reasonlab.strategies import get_strategy  # noqa: E402
-from reasonlab.strategies.self_consistency import Path as VotePath  # noqa: E402
-from reasonlab.strategies.self_consistency import cot_prompt, decided, round_sizes, tally  # noqa: E402
 from reasonlab.problem import Problem  # noqa: E402
-from reasonlab.api import run  # noqa: E402
+from reasonlab.strategies import get_strategy  # noqa: E402
+from reasonlab.strategies.self_consistency import Sample as VotePath  # noqa: E402
+from reasonlab.strategies.self_consistency import cot_prompt, decided, round_sizes, tally  # noqa: E402
 
 BENCH_MODEL = Path("/root/.cache/reasonlab-bench/qwen2.5-coder-0.5b-instruct.gguf")
 

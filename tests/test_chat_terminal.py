@@ -93,7 +93,7 @@ def test_chat_session_with_history_and_commands(tmp_path, script):
         term.send("What is 2 + 2?")
         out = term.expect(r"you> ")
         assert "· answer #0" in out  # the call shown as it happened
-        assert "reasonlab> 4" in out and "[direct: 1 calls" in out
+        assert "reasonlab> 4" in out and "[direct: 1 call," in out
 
         term.send("/strategy zero-shot-cot")
         assert "strategy: zero-shot-cot" in term.expect(r"you> ")
@@ -109,8 +109,13 @@ def test_chat_session_with_history_and_commands(tmp_path, script):
         out = term.expect(r"you> ")
         assert "[reasoning]" in out and "Two and two make four." in out
 
+        term.send("/option")
+        assert "usage: /option KEY=VALUE" in term.expect(r"you> ")
         term.send("/option max_tokens=50")
         assert "max_tokens" in term.expect(r"you> ")
+        term.send("/options")
+        out = term.expect(r"you> ")
+        assert "max_tokens = 50 (default" in out  # the current value, not only the default
         term.send("/option bogus=1")
         assert "error:" in term.expect(r"you> ")
         term.send("/strategy nope")

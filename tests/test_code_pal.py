@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.context import BudgetExceeded
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.strategies.pal import Entry, build_program, extract_code, find_entry, read_output
-from reasonlab.api import run
 from reasonlab.sandbox import detect
+from reasonlab.strategies.pal import Entry, build_program, extract_code, find_entry, read_output
 
 needs_sandbox = pytest.mark.skipif(detect().backend == "none", reason="no sandbox on this machine")
 
@@ -228,3 +228,112 @@ def test_dry_run_shows_program_prompt():
 
     call = preview(Q, "pal", shots=1)
     assert call.label == "program" and len(call.messages) == 4
+
+
+# -- loops, sampled repair rounds, rendered values, confidence-weighted program votes (issue 13) --
+from reasonlab.models.base import Completion, Model  # noqa: E402
+
+
+class Fake(Model):
+    """Replies from `table(messages, index)` → (text, token log-probabilities, finish reason)."""
+
+    spec = identity = "fake"
+
+    def __init__(self, table):
+        self.table = table
+        self.requests = []  # (n, sample_offset, temperature, last user message)
+
+    def generate(self, messages, params, n=1, sample_offset=0, tools=None):
+        self.requests.append((n, sample_offset, params.temperature, messages[-1]["content"]))
+        return [Completion(*self.table(messages, i)[:1], 10, 20, self.table(messages, i)[2],
+                           token_logprobs=self.table(messages, i)[1]) for i in range(sample_offset, sample_offset + n)]
+
+
+LOOPING = ("```python\ndef solution():\n    total = 17\n    total = total * 2\n    total = total * 2\n", [-0.01] * 20,
+           "repetition")
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_a_looping_program_is_drawn_again_from_the_original_prompt_by_sampling():
+    fake = Fake(lambda m, i: LOOPING if i == 0 else (GOOD, [-0.2] * 20, "stop"))
+    r = run(Q, "pal", fake, cache=False)
+    assert r.answer == "29"
+    rounds = r.details["rounds"]
+    assert rounds[0]["error"] == "loop" and rounds[0]["finish"] == "repetition" and rounds[0]["exit_code"] is None
+    assert r.details["loops"] == 1
+    (n0, off0, t0, q0), (n1, off1, t1, q1) = fake.requests
+    assert (off0, t0) == (0, 0.0) and t1 == 0.7 and off1 == 1  # sampled, a seed of its own
+    assert q1 == q0 == Q  # the original prompt: the loop is not fed back
+    assert [c.label for c in r.calls] == ["program", "retry 1"]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_repair_rounds_sample_with_their_own_seeds():
+    bad = ("```python\ndef solution():\n    return undefined_name\n```", [-0.1], "stop")
+    fake = Fake(lambda m, i: bad)
+    r = run(Q, "pal", fake, cache=False, rounds=2)
+    assert r.answer is None and r.note and "NameError" in r.note
+    temps = [t for _, _, t, _ in fake.requests]
+    offsets = [off for _, off, _, _ in fake.requests]
+    assert temps == [0.0, 0.7, 0.7] and offsets == [0, 1, 2]  # never the greedy path again
+    assert "NameError" in fake.requests[1][3]  # a repair sees the error
+    r = run(Q, "pal", Fake(lambda m, i: bad), cache=False, rounds=1, retry_temperature=0.0)
+    assert r.calls[1].params["temperature"] == 0.0  # the old behaviour, on request
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_program_values_are_rendered_in_the_answer_form():
+    words = "```python\ndef solution():\n    return sorted(['therefrom', 'syndrome'])\n```"
+    r = run("Sort the words: therefrom syndrome", "pal", ScriptedModel(replies=[words]), cache=False)
+    assert r.answer == "syndrome therefrom" and r.details["rounds"][0]["value"] == "['syndrome', 'therefrom']"
+    truth = "```python\ndef solution():\n    return 3 > 2\n```"
+    r = run("Fidel lies. Jim says Fidel tells the truth. Does Jim tell the truth?", "pal",
+            ScriptedModel(replies=[truth]), cache=False)
+    assert r.answer == "Yes"
+    noisy = "```python\ndef solution():\n    return 0.1 * 3 * 10\n```"
+    r = run(Q, "pal", ScriptedModel(replies=[noisy]), cache=False)
+    assert r.answer == "3"
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_confidence_weighted_program_vote():
+    def table(messages, i):
+        if i < 3:
+            return "```python\ndef solution():\n    return 31\n```", [-0.1] * 4 + [-3.0] * 16, "stop"
+        return GOOD, [-0.05] * 20, "stop"
+
+    plain = run(Q, "pal", Fake(table), cache=False, samples=5)
+    assert plain.answer == "31" and plain.details["votes"] == {"31": 3, "29": 2}
+    weighted = run(Q, "pal", Fake(table), cache=False, samples=5, confidence="lowest")
+    assert weighted.answer == "29" and weighted.details["weights"]["29"] > weighted.details["weights"]["31"]
+    assert [p["confidence"] is not None for p in weighted.details["paths"]] == [True] * 5
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_program_vote_stops_early_when_settled():
+    fake = Fake(lambda m, i: (GOOD, [-0.05] * 20, "stop"))
+    r = run(Q, "pal", fake, cache=False, samples=8, confidence="lowest", settle=0.9)
+    assert r.answer == "29" and r.details["early_stop"] == {"drawn": 5, "saved": 3}
+    assert [n for n, *_ in fake.requests] == [4, 1]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_pal_uses_a_pool_of_verified_programs(tmp_path):
+    import json
+
+    pool = tmp_path / "pool.jsonl"
+    rows = [{"question": "A farmer has 10 cows and buys 2 pens of 3 cows each. How many cows does he have?",
+             "solution": "def solution():\n    return 10 + 2 * 3", "answer": "16", "format": "program"},
+            {"question": "What is the capital of France?", "solution": "Paris is the capital. The answer is Paris.",
+             "answer": "Paris"}]
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    m = ScriptedModel(replies=[GOOD])
+    r = run(Q, "pal", m, cache=False, exemplars=str(pool), selection="similar", shots=2)
+    assert r.answer == "29" and r.details["exemplars"]["ids"] == ["pool:1"]  # prose solutions are skipped
+    assert "return 10 + 2 * 3" in m.received[0][2]["content"]

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.context import BudgetExceeded
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.strategies.base import StrategyError
 from reasonlab.strategies.react import bind_arguments, parse_action, parse_final
-from reasonlab.api import run
 from reasonlab.tools import get_tool, tool, unregister_tool
 
 Q = "A box holds 12 eggs. How many eggs are in 17 boxes?"

@@ -83,3 +83,52 @@ def test_bare_answer():
     assert bare_answer("42.", "number") == "42"
     assert bare_answer("The total is 42", "number") is None
     assert bare_answer("(B)", "choice") == "B"
+
+
+# -- values returned by programs and tools, in the dataset's form (answers/program_values.py) ------------
+from reasonlab.answers import program_value, render_value, truth_words  # noqa: E402
+
+
+@pytest.mark.parametrize("printed,kind,truth,expected", [
+    ("['syndrome', 'therefrom']", "text", ("True", "False"), "syndrome therefrom"),  # word list → text
+    ("('apple', 'banana', 'cherry')", "text", ("True", "False"), "apple banana cherry"),  # tuple
+    ("{'b', 'a'}", "text", ("True", "False"), "a b"),  # a set, in a stable order
+    ("True", "text", ("Yes", "No"), "Yes"),  # bool → the dataset's true-word
+    ("False", "text", ("True", "False"), "False"),
+    ("2.0000000001", "number", ("True", "False"), "2"),  # float noise
+    ("0.30000000000000004", "number", ("True", "False"), "0.3"),
+    ("1.5", "number", ("True", "False"), "1.5"),
+    ("12.0", "number", ("True", "False"), "12"),
+    ("[42]", "number", ("True", "False"), "42"),  # one element
+    ("[3, 4.0]", "auto", ("True", "False"), "3, 4"),  # numbers comma-separated
+    ("None", "number", ("True", "False"), None),
+    ("syndrome therefrom", "text", ("True", "False"), "syndrome therefrom"),  # no literal: kept
+])
+def test_render_value_per_kind(printed, kind, truth, expected):
+    assert render_value(printed, kind, truth) == expected
+
+
+def test_rendered_program_values_score_against_golds():
+    assert answers_match(render_value("['syndrome', 'therefrom']", "text"), "syndrome therefrom", "text")
+    assert not answers_match("['syndrome', 'therefrom']", "syndrome therefrom", "text")  # the bug it fixes
+    assert answers_match(render_value("2.0000000001", "number"), "2", "number")
+
+
+def test_program_value_is_a_filter_of_the_extraction_chain():
+    assert extract("['b', 'a']", "text").flexible == "b a"
+    assert extract("True", "text", truth=("Yes", "No")).strict == "Yes"
+    assert extract("2.0000000001", "number").strict == "2"
+    assert extract("The answer is 7.", "number").strict == "7"  # prose is left to the other filters
+    f = program_value("text")
+    assert f("hello") is None and f("'quoted'") is None and f("[1, 'a']") == "1 a"
+
+
+@pytest.mark.parametrize("text,choices,meta,expected", [
+    ("not ( True ) and ( True ) is", None, None, ("True", "False")),
+    ("Fidel lies. Jim says Fidel tells the truth. Does Jim tell the truth?", None, None, ("Yes", "No")),
+    ("Is the following sentence plausible? Answer yes or no.", None, None, ("Yes", "No")),
+    ("Pick one.", ["valid", "invalid"], None, ("valid", "invalid")),
+    ("Anything", None, {"truth_words": ["sí", "no"]}, ("sí", "no")),
+])
+def test_truth_words(text, choices, meta, expected):
+    assert truth_words(text, choices, meta) == expected

@@ -334,10 +334,9 @@ def test_bad_option_values_fail_before_any_model_loads(tmp_path, options, match)
     def factory(spec):
         raise AssertionError("a model was loaded")
 
-    h = Harness(_cfg(tmp_path, strategies=["direct"], options=options), progress=False, model_factory=factory)
     with pytest.raises(InputError, match=match):
-        h.prepare()
-    h.close()
+        Harness(_cfg(tmp_path, strategies=["direct"], options=options), progress=False, model_factory=factory)
+    assert not (tmp_path / "out").exists()  # refused before the results folder is made
 
 
 def test_harness_modules_stay_small_and_acyclic():

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.graphs.drawn import DrawnError, extract_json, normalize_graph, spec_from_reply
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.api import run
 
 PLAN = {"nodes": [
     {"id": "anna", "ask": "How many apples does Anna have?", "after": []},

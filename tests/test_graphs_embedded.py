@@ -27,6 +27,8 @@ def test_graph_strategy_on_smollm2(cache_env):
         assert r.note.startswith("fell back to zero-shot CoT: ")
         assert labels[-2:] == ["reasoning", "extract"]
         assert r.calls[0].meta["fallback"] == g["fallback"]
+        if g.get("valid") is False:  # the invalid drawing is kept, messages on its nodes
+            assert g["issues"] and all(n["status"] in ("invalid", "pending") for n in g["nodes"])
     else:
         assert g["status"] == "ok" and g["nodes"] and g["output_node"]
         top = [n for n in g["nodes"] if n["parent"] is None]
@@ -59,3 +61,15 @@ def test_graph_plan_is_json_under_grammar_on_smollm2(cache_env):
     assert plan.label == "plan" and plan.meta["constrained"] and plan.params["grammar"].startswith("root ::=")
     data = json.loads(plan.output)  # the grammar admits nothing but the plan's JSON shape
     assert isinstance(data["nodes"], list) and data["nodes"] and isinstance(data["output"], str)
+
+
+def test_graphs_run_multi_hop_on_smollm2(cache_env):
+    from reasonlab import graphs
+
+    result = graphs.run(EXAMPLES / "multi_hop.yaml", "smollm2", cache=False, max_tokens=48)
+    assert result.nodes["notebooks"].raw and result.nodes["pens"].raw  # the model was asked
+    assert [e for e in result.events if e[0] == "start"][0][1] in ("notebooks", "pens")
+    if result.status == "ok":
+        assert result.output_node == "answer" and result.answer is not None
+    else:  # a node reply without a number fails the compute node, named
+        assert result.failed_node in ("check", "answer")

@@ -131,6 +131,8 @@ class FakeHub(BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
     repo = "fake/tiny-GGUF"
     seen: list[str] = []
+    ranges: list[str] = []
+    drop_first_get_after: int | None = None  # bytes sent before the first GET's connection drops
 
     def log_message(self, *a):  # quiet
         pass
@@ -168,6 +170,18 @@ class FakeHub(BaseHTTPRequestHandler):
             rng = self.headers.get("Range")
             if rng and rng.startswith("bytes="):
                 start = int(rng[6:].split("-")[0] or 0)
+                self.ranges.append(rng)
+            cut = FakeHub.drop_first_get_after
+            if self.command == "GET" and cut is not None:
+                FakeHub.drop_first_get_after = None
+                self.send_response(200)
+                self.send_header("X-Repo-Commit", COMMIT)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:cut])  # then the connection closes mid-body
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.send_response(206 if start else 200)
             self.send_header("X-Repo-Commit", COMMIT)
             self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
@@ -185,7 +199,7 @@ class FakeHub(BaseHTTPRequestHandler):
 def fake_hub(hub_env, monkeypatch):
     FakeHub.files = {"tiny-Q4_K_M.gguf": b"GGUF" + bytes(range(256)) * 40, "tiny-Q8_0.gguf": b"GGUF8",
                      "README.md": b"# tiny"}
-    FakeHub.seen = []
+    FakeHub.seen, FakeHub.ranges, FakeHub.drop_first_get_after = [], [], None
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -205,6 +219,17 @@ def test_downloads_by_quantisation_through_the_fake_hub(fake_hub, hub_env):
     assert not any("Q8_0" in s for s in FakeHub.seen)  # only the chosen file is fetched
 
 
+def test_interrupted_download_resumes_from_where_it_stopped(fake_hub, hub_env):
+    from huggingface_hub import constants
+
+    chunk = constants.DOWNLOAD_CHUNK_SIZE  # huggingface_hub writes (and so resumes) whole chunks
+    FakeHub.files["big-Q6_K.gguf"] = data = bytes(range(256)) * ((chunk + chunk // 2) // 256)
+    FakeHub.drop_first_get_after = chunk + 1000
+    path = resolve("hf:fake/tiny-GGUF:Q6_K")
+    assert path.read_bytes() == data
+    assert FakeHub.ranges == [f"bytes={chunk}-"]  # the second request asked only for the rest
+
+
 def test_cli_pull_then_offline_reuse(fake_hub, hub_env):
     env = {"HF_ENDPOINT": fake_hub, "HF_HUB_CACHE": str(hub_env), "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
     first = _cli("models", "pull", "hf:fake/tiny-GGUF/tiny-Q8_0.gguf", env=env)
@@ -213,6 +238,9 @@ def test_cli_pull_then_offline_reuse(fake_hub, hub_env):
     again = _cli("models", "pull", "hf:fake/tiny-GGUF:Q8_0", env={**env, "HF_HUB_OFFLINE": "1"})
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == first.stdout.strip()
+    unreachable = _cli("models", "pull", "hf:fake/tiny-GGUF:Q8_0", env={**env, "HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert unreachable.returncode == 0, unreachable.stderr  # the hub is down: the cache serves it
+    assert unreachable.stdout.strip() == first.stdout.strip()
 
 
 def test_hub_errors_are_one_line(fake_hub, hub_env):

@@ -2,12 +2,12 @@
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.errors import InputError
 from reasonlab.eval.datasets import load_dataset
+from reasonlab.eval.plan_report import render
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.planning import blocksworld as bw
-from reasonlab.eval.plan_report import render
-from reasonlab.api import run
 
 
 def test_blocksworld_and_mystery_hold_the_same_problems():
@@ -43,8 +43,8 @@ def _score(ds, item, strategy, replies, **opts):
 def test_scores_for_modulo_autonomous_and_other_strategies():
     ds = load_dataset("blocksworld:3:2")
     item = next(iter(ds.items()))
-    from reasonlab.planning.task import planning_task
     from reasonlab.planning.render import plan_lines
+    from reasonlab.planning.task import planning_task
 
     vocab = planning_task(ds.problem(item)).vocab
     gold = [ln for ln in item.answer.splitlines()]
@@ -61,8 +61,8 @@ def test_scores_for_modulo_autonomous_and_other_strategies():
 
 def test_goal_reached_is_smoother_than_validity():
     ds = load_dataset("blocksworld:3:3")
-    from reasonlab.planning.task import planning_task
     from reasonlab.planning.render import plan_lines
+    from reasonlab.planning.task import planning_task
 
     for item in ds.items():
         vocab = planning_task(ds.problem(item)).vocab

@@ -2,10 +2,10 @@
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.planning import blocksworld as bw
 from reasonlab.planning.builtin import blocksworld_example
 from reasonlab.planning.task import make_problem
-from reasonlab.api import run
 
 
 @pytest.mark.embedded

@@ -1,5 +1,6 @@
-"""The LLM-Modulo loop with scripted models: repair over rounds, budgets, no-plan output, and
-soundness (no invalid plan is ever reported valid, checked by two independent validators)."""
+"""The paper's LLM-Modulo loop (`plain=true`) with scripted models: repair over rounds, budgets,
+no-plan output, soundness (no invalid plan is ever reported valid, checked by two independent
+validators), and the command line."""
 
 import json
 import random
@@ -9,14 +10,14 @@ import warnings
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.planning import blocksworld as bw
 from reasonlab.planning.builtin import blocksworld_example
-from reasonlab.planning.task import make_problem
 from reasonlab.planning.pddl import GroundAction
 from reasonlab.planning.planner import solve
 from reasonlab.planning.render import PLAN_END, plan_lines, vocabulary
-from reasonlab.api import run
+from reasonlab.planning.task import make_problem
 
 
 def _setup(n=4, seed=0):
@@ -32,7 +33,7 @@ def test_wrong_twice_then_right():
     wrong1 = "1. pick up the red block\n2. stack the red block on top of the blue block"
     wrong2 = plan_lines(gold[:-1], vocab)  # every step fine, last one missing
     model = ScriptedModel(replies=[wrong1, wrong2, plan_lines(gold, vocab) + "\n" + PLAN_END])
-    r = run(problem, "plan-modulo", model, cache=False)
+    r = run(problem, "plan-modulo", model, cache=False, plain=True)
     d = r.details
     assert r.status == "ok" and d["valid"] and d["rounds_used"] == 3
     assert r.answer == "\n".join(a.pddl() for a in gold)
@@ -50,7 +51,7 @@ def test_wrong_twice_then_right():
 def test_full_history_keeps_every_round():
     task, vocab, problem = _setup()
     model = ScriptedModel(default="pick up the red block")
-    r = run(problem, "plan-modulo", model, cache=False, rounds=3, history="full")
+    r = run(problem, "plan-modulo", model, cache=False, rounds=3, history="full", plain=True)
     assert not r.details["valid"] and [len(m) for m in model.received] == [1, 3, 5]
     assert "same plan in round 1" in model.received[2][-1]["content"]
 
@@ -66,7 +67,7 @@ def test_budget_exhausted_reports_no_valid_plan():
 def test_output_with_no_plan_becomes_a_critique():
     task, vocab, problem = _setup()
     model = ScriptedModel(replies=["I do not know.", "stack the blue block somewhere\nmaybe"])
-    r = run(problem, "plan-modulo", model, cache=False, rounds=2)
+    r = run(problem, "plan-modulo", model, cache=False, rounds=2, plain=True)
     first, second = r.details["rounds"]
     assert first["verdict"] is None and first["critique"].startswith("I could not find a plan")
     assert second["verdict"] is None and "could not read these lines" in second["critique"]
@@ -171,7 +172,7 @@ def test_soundness_no_invalid_plan_reported_valid():
             return plan_lines(plan, vocab)
 
         problem = make_problem(task)
-        r = run(problem, "plan-modulo", ScriptedModel(fn=random_plan), cache=False, rounds=6)
+        r = run(problem, "plan-modulo", ScriptedModel(fn=random_plan), cache=False, rounds=6, plain=True)
         for rd in r.details["rounds"]:
             attempt = [GroundAction(s.strip("()").split()[0], tuple(s.strip("()").split()[1:]))
                        for s in rd["parsed"]["actions"]]
@@ -204,7 +205,7 @@ def test_cli_modulo_with_scripted_model(tmp_path):
     gold = plan_lines(solve(task, "pyperplan").plan, vocabulary(task))
     f = tmp_path / "m.json"
     f.write_text(json.dumps({"replies": ["pick up the red block", gold]}))
-    p = rl("--blocksworld", "3", "--seed", "0", "--rounds", "3", "--model", f"scripted:{f}", "--no-cache")
+    p = rl("--blocksworld", "3", "--seed", "0", "--rounds", "3", "--plain", "--model", f"scripted:{f}", "--no-cache")
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("# valid plan") and "found in round 2" in p.stdout
     assert "round 1: The plan is not valid" in p.stderr
@@ -229,3 +230,27 @@ def test_cli_unsolvable_and_plan_validation(tmp_path):
     plan.write_text("1. pick up the red block\n2. stack the red block on top of the blue block\n")
     p = rl("--domain", str(d), "--problem", str(prob), "--plan", str(plan))
     assert p.returncode == 1 and "this goal is not met: the blue block is on top of the red block" in p.stdout
+
+
+def test_cli_guided_json_for_a_pddl_pair(tmp_path):
+    """`reasonlab plan --domain D --problem P --mode guided --json` prints `plan` and `valid`."""
+    d, prob = tmp_path / "domain.pddl", tmp_path / "p.pddl"
+    d.write_text(bw.DOMAIN)
+    inst = bw.generate(3, 1, seed=5)[0]
+    prob.write_text(inst.problem_pddl("p"))
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps({"default": "no idea"}))  # never one of the options: the search still runs
+    p = rl("--domain", str(d), "--problem", str(prob), "--mode", "guided", "--model", f"scripted:{f}",
+           "--no-cache", "--json", "--budget", "60")
+    out = json.loads(p.stdout)
+    assert set(out) >= {"plan", "valid"} and out["mode"] == "guided"
+    assert (p.returncode == 0) == out["valid"] and (out["plan"] is not None) == out["valid"]
+    if out["valid"]:
+        from reasonlab.planning.pddl import Task
+
+        task = Task.from_files(d, prob)
+        assert _up_valid(task, [GroundAction.read(a) for a in out["plan"]])
+    p = rl("--domain", str(d), "--problem", str(prob), "--mode", "modulo", "--model", f"scripted:{f}",
+           "--no-cache", "--json", "--rounds", "1")
+    out = json.loads(p.stdout)
+    assert p.returncode == 1 and out["valid"] is False and out["plan"] is None and out["mode"] == "modulo"

@@ -168,6 +168,19 @@ def test_cgroup_oom_kill_is_reported_as_the_memory_limit_and_cleaned_up(monkeypa
     assert left == []
 
 
+def test_stale_run_cgroups_of_dead_processes_are_removed():
+    from reasonlab.sandbox.tree_limits import _remove_stale
+
+    layout = cgroup_layout()[0]
+    if layout is None:
+        pytest.skip("no cgroup here")
+    stale = [Path(parent) / "reasonlab-sandbox-999999999-dead" for parent in layout.parents.values()]
+    for d in stale:
+        d.mkdir()
+    _remove_stale(layout)
+    assert not any(d.exists() for d in stale)
+
+
 @needs_sandbox
 @pytest.mark.sandbox
 def test_process_count_covers_the_whole_tree():

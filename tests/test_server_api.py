@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import openai
@@ -229,13 +230,14 @@ def test_web_page_and_static_files(server):
     page = httpx.get(server.url + "/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert "/static/app.js" in page.text
-    for name in ("app.js", "style.css"):
+    scripts = re.findall(r'src="/static/([\w.-]+\.js)"', page.text)
+    assert scripts, "the page loads its script from /static/"
+    for name in (*scripts, "style.css"):
         assert httpx.get(f"{server.url}/static/{name}").status_code == 200
     assert httpx.get(f"{server.url}/static/__init__.py").status_code == 404
     assert httpx.get(f"{server.url}/static/..%2Fserver%2Fapp.py").status_code == 404
     # nothing on the page comes from elsewhere
-    for name in ("index.html", "app.js", "style.css"):
+    for name in ("index.html", *scripts, "style.css"):
         text = httpx.get(f"{server.url}/static/{name}").text
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text
 
@@ -246,20 +248,30 @@ def test_health_and_stats(server):
     assert stats["queue"]["capacity"] == 32 and "qa" in stats["models"]
 
 
-@pytest.mark.parametrize("options, code", [
-    ({"unsafe_exec": True}, "forbidden_option"),
-    ({"exemplars": "/etc/passwd"}, "forbidden_option"),
-    ({"exemplars": "../secrets.jsonl"}, "forbidden_option"),
-    ({"exemplars": "mine.jsonl"}, "forbidden_option"),
-    ({"samples": 1000}, "option_limit"),
-    ({"samples": "1000"}, "option_limit"),
-    ({"timeout_s": 3600}, "option_limit"),
+@pytest.mark.parametrize("strategy, options, code", [
+    ("pal", {"unsafe_exec": True}, "forbidden_option"),
+    ("self-consistency", {"exemplars": "/etc/passwd"}, "forbidden_option"),
+    ("self-consistency", {"exemplars": "../secrets.jsonl"}, "forbidden_option"),
+    ("self-consistency", {"exemplars": "mine.jsonl"}, "forbidden_option"),
+    ("self-consistency", {"exemplars": "notes"}, "forbidden_option"),  # built-in names only, never a file
+    ("self-consistency", {"samples": 1000}, "option_limit"),
+    ("self-consistency", {"samples": "1000"}, "invalid_option"),  # strict types: a string is not a number
+    ("self-consistency", {"samples": 1.5}, "invalid_option"),
+    ("self-consistency", {"max_tokens": 5000}, "max_tokens_exceeded"),
+    ("zero-shot-cot", {"extract_tokens": 5000}, "max_tokens_exceeded"),
+    ("zero-shot-cot", {"extract_tokens": "100000"}, "invalid_option"),
+    ("pal", {"timeout_s": 3600}, "option_limit"),
+    ("pal", {"timeout_s": 0}, "invalid_option"),
+    ("pal", {"memory_mb": -1}, "invalid_option"),
+    ("pal", {"memory_mb": 4096}, "option_limit"),  # a request may only tighten the sandbox's limits
+    ("few-shot-cot", {"similarity": "embedding:all-MiniLM"}, "forbidden_option"),  # loads a model: local only
 ])
-def test_options_a_remote_client_may_not_set(client, options, code):
+def test_options_a_remote_client_may_not_set(client, strategy, options, code):
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="self-consistency/qa", messages=QUESTION,
+        client.chat.completions.create(model=f"{strategy}/qa", messages=QUESTION,
                                        extra_body={"reasonlab": {"options": options}})
-    assert info.value.response.json()["error"]["code"] == code
+    err = info.value.response.json()["error"]
+    assert err["code"] == code and err["param"] == f"reasonlab.options.{next(iter(options))}"
 
 
 def test_call_budget_is_enforced(tmp_path):
@@ -285,3 +297,55 @@ def test_model_failure_is_503_and_an_error_event_when_streaming(tmp_path):
         with pytest.raises(openai.APIError, match="no reply left"):
             for _chunk in client.chat.completions.create(model="direct/empty", messages=QUESTION, stream=True):
                 pass
+
+
+@pytest.mark.parametrize("raw, code", [
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "max_tokens": "100000"}',
+     "invalid_type"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "max_tokens": NaN}', "invalid_json"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "temperature": Infinity}',
+     "invalid_json"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "temperature": 1e999}',
+     "invalid_value"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "max_tokens": [5]}', "invalid_type"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "stop": 5}', "invalid_type"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "seed": true}', "invalid_type"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "stream": "yes"}', "invalid_type"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "\\ud800 hi"}]}', "invalid_unicode"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "x": ' + b"[" * 5000 + b"]" * 5000
+     + b"}", "invalid_json"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "seed": 1' + b"0" * 5000 + b"}",
+     "invalid_json"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], "reasonlab": {"bogus": 1}}',
+     "invalid_value"),
+    (b'{"model": "direct/qa", "messages": [{"role": "user", "content": "hi"}], '
+     b'"reasonlab": {"options": {"max_tokens": {"a": 1}}}}', "invalid_type"),
+    (b'{"prompt": "hi", "history": "nope"}', "invalid_type"),
+])
+def test_adversarial_bodies_are_4xx_with_a_json_error(server, raw, code):
+    path = "/" if raw.startswith(b'{"prompt"') else "/v1/chat/completions"
+    r = httpx.post(server.url + path, content=raw, headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == code
+
+
+def test_top_level_max_tokens_over_the_limit_names_its_field(server):
+    body = {"model": "direct/qa", "messages": QUESTION, "max_completion_tokens": 5000}
+    r = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=30)
+    assert r.status_code == 400 and r.json()["error"]["param"] == "max_completion_tokens"
+
+
+def test_stop_strings_reach_the_chat_strategy(server):
+    body = {"model": "chat/qa", "messages": [{"role": "user", "content": "Say hello"}], "stop": "!"}
+    r = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=30)
+    assert r.status_code == 200
+    assert r.json()["reasonlab"]["trace"]["options"]["stop"] == ["!"]
+
+
+def test_events_and_responses_never_carry_bare_nan():
+    from reasonlab.server.safe_json import SafeJSONResponse, dumps
+
+    payload = {"score": float("nan"), "worst": float("-inf"), "text": "a\ud800b", "obj": object()}
+    for text in (dumps(payload), SafeJSONResponse(payload).body.decode("utf-8")):
+        data = json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+        assert data["score"] is None and data["worst"] is None and data["text"] == "a\ufffdb"

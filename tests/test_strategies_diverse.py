@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from reasonlab.api import run
 from reasonlab.exemplars import load
 from reasonlab.models.scripted import ScriptedModel
+from reasonlab.problem import Problem
 from reasonlab.strategies import StrategyError
 from reasonlab.strategies.diverse import judgement, variant_sets, verifier_messages
-from reasonlab.problem import Problem
-from reasonlab.api import run
 
 Q = "Ana buys 4 packs of 6 pens and gives away 5 pens. How many pens does she have?"
 PATHS = ["4 × 6 = 24, 24 - 5 = 19. The answer is 19.", "The answer is 20.",   # variant 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reasonlab.models import load_model
 from reasonlab.api import run
+from reasonlab.models import load_model
 
 pytestmark = pytest.mark.embedded
 
@@ -52,3 +52,21 @@ def test_least_to_most(model):
     _check(res, 2)
     assert res.calls[0].label == "decompose"
     assert ("subquestions" in res.details) != ("fallback" in res.details)
+
+
+def test_confidence_weighted_self_consistency_scores_every_sample(model):
+    res = run(Q, "self-consistency", model, cache=False, samples=3, max_tokens=24, exemplars="none",
+              confidence="lowest", window=8)
+    _check(res, 3)
+    paths = res.details["paths"]
+    assert res.details["confidence"]["scored"] == 3
+    assert all(p["confidence"] is not None and p["confidence"] <= 0 for p in paths)
+    assert all(0 < p["weight"] <= 1 or not p["kept"] or p["key"] is None for p in paths)
+
+
+def test_tree_search_records_its_tree(model):
+    res = run(Q, "tree", model, cache=False, beam=1, expand=2, depth=2, max_tokens=16, finish_tokens=24)
+    _check(res, 2)
+    tree = res.details["tree"]
+    assert tree["nodes"][0]["parent"] is None and len(tree["nodes"]) >= 2
+    assert all(n["status"] in ("kept", "pruned", "complete", "failed", "open") for n in tree["nodes"])

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from reasonlab.api import preview, run
 from reasonlab.exemplars import load
 from reasonlab.models.scripted import ScriptedModel
-from reasonlab.strategies import StrategyError, get_strategy
 from reasonlab.problem import Problem
-from reasonlab.api import preview, run
+from reasonlab.strategies import StrategyError, get_strategy
 
 Q = "Tim has 3 bags with 4 marbles each. He loses 2. How many marbles are left?"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from reasonlab.api import preview, run
 from reasonlab.models.scripted import ScriptedModel
 from reasonlab.strategies.least_to_most import DECOMPOSE, DECOMPOSE_EXAMPLES, parse_subquestions
-from reasonlab.api import preview, run
 
 Q = "Ria has 3 times as many stamps as Ken. Ken has 8 stamps. How many stamps do they have together?"
 

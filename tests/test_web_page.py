@@ -1,50 +1,31 @@
-"""The web page in a real headless Chromium (Debian `chromium`, driven by Playwright; no downloads)."""
+"""The web page in a real headless Chromium (Debian `chromium`, driven by Playwright; no downloads):
+the embedded model end to end, every kind of live event (streamed text included), stopping a run,
+conversations (no empty pile-up, the picker follows the selected one), copy/regenerate, API keys.
+Each strategy's own view is in test_web_views.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
+from web_support import ARTIFACTS, PHONE, broken_headers, collect_errors, launch_browser, overflow
 
 from reasonlab.context import RunContext
-from reasonlab.strategies.base import REGISTRY, Options, Strategy, register
 from reasonlab.problem import Prediction, Problem
 from reasonlab.server import ServerConfig
 from reasonlab.server.app import create_app
 from reasonlab.server.testing import LiveServer
+from reasonlab.strategies.base import REGISTRY, Options, Strategy, register
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = os.environ.get("REASONLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/install-system-deps.sh (Debian package 'chromium')")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is in the dev extra")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_browser()
 
 
-def _collect_errors(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    # nothing may be fetched from anywhere but this server
-    page.on("request", lambda r: errors.append(f"external request {r.url}")
-            if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
-    return errors
+_collect_errors = collect_errors
 
 
 @pytest.mark.embedded
@@ -67,8 +48,8 @@ def test_question_with_embedded_model(browser, tmp_path, monkeypatch):
         answer = page.inner_text(".turn.assistant .answer")
         assert answer.strip() and not answer.startswith("error")
         assert page.locator(".turn.assistant .call").count() >= 2  # reasoning + extraction, both traced
-        page.click(".turn.assistant details.reasoning > summary")  # open the trace again
-        assert "zero-shot-cot" in page.inner_text(".turn.assistant .meta")
+        assert page.inner_text(".turn.assistant .thought").startswith("Thought for")
+        assert "zero-shot-cot" in page.inner_text(".turn.assistant .thought")
         page.screenshot(path=str(ARTIFACTS / "web_embedded.png"), full_page=True)
 
         # the conversation survives a reload (sessionStorage), with its trace
@@ -87,6 +68,7 @@ def test_question_with_embedded_model(browser, tmp_path, monkeypatch):
         assert not phone.is_visible("#new-chat") or phone.evaluate(
             "document.querySelector('#sidebar').getBoundingClientRect().right <= 0")
         phone.screenshot(path=str(ARTIFACTS / "web_phone.png"), full_page=False)
+        assert overflow(phone) == [] and broken_headers(phone) == []
         phone.click("#toggle-sidebar")
         phone.wait_for_timeout(300)
         assert phone.evaluate("document.querySelector('#sidebar').getBoundingClientRect().left >= 0")
@@ -96,7 +78,8 @@ def test_question_with_embedded_model(browser, tmp_path, monkeypatch):
 # -- every kind of strategy event, from a scripted strategy -----------------------------------------
 @register
 class _Showcase(Strategy):
-    """Emits the events other strategies emit (votes, graph nodes, programs, plan rounds) plus an unknown one."""
+    """Emits the events other strategies emit (votes, graph nodes, programs, plan rounds, streamed text
+    with finish reasons) plus an unknown one."""
 
     name = "test-web-showcase"
     description = "test only: emits every kind of event"
@@ -108,13 +91,19 @@ class _Showcase(Strategy):
                            {"id": "total", "title": "Total cost", "status": "pending"}],
                  "edges": [{"from": "a", "to": "total"}, {"from": "b", "to": "total"}]}
         ctx.emit("graph", graph)
+        # text streamed token by token (the engine's `delta` events), then a call that looped
+        ctx.emit("call_start", {"label": "stream", "messages": [], "params": {}, "n": 1})
+        for piece in ("Four ", "pens ", "pens ", "pens "):
+            ctx.emit("delta", {"label": "stream", "index": 0, "text": piece})
+        ctx.emit("call", {"id": 99, "label": "stream", "sample_index": 0, "messages": [], "output": "Four pens pens pens ",
+                          "prompt_tokens": 3, "completion_tokens": 4, "seconds": 0.1, "finish_reason": "repetition"})
         texts = [c.text for c in ctx.generate([{"role": "user", "content": problem.text}], n=3, label="sample",
                                               temperature=0.7)]
         ctx.emit("vote", {"counts": {"12": 2, "7": 1}, "winner": "12", "drawn": 3, "of": 3})
         for node, answer in (("a", 4), ("b", 3), ("total", 12)):
             ctx.emit("node", {"id": node, "status": "running"})
             ctx.emit("node", {"id": node, "status": "done", "answer": answer})
-        ctx.emit("program", {"attempt": 1, "code": "print(4 * 3)", "stdout": "12\n", "ok": True})
+        ctx.emit("program", {"round": 0, "code": "print(4 * 3)", "stdout": "12\n", "answer": "12"})
         ctx.emit("plan_round", {"round": 1, "valid": False, "output": "(pick-up a)",
                                 "critique": "step 1: precondition clear(a) unmet", "prompt_tokens": 10,
                                 "completion_tokens": 5})
@@ -146,23 +135,29 @@ def test_page_renders_votes_graph_programs_plans(browser, showcase_server):
     page.fill("#input", "4 pens at 3 dollars each: total?")
     page.click("#send")
     page.wait_for_selector(".turn.assistant .answer:not(.pending)")
-    assert page.inner_text(".turn.assistant .answer") == "12"
-    page.click(".turn.assistant details.reasoning > summary")
-    assert page.locator(".turn.assistant .call").count() == 3
+    assert page.inner_text(".turn.assistant .answer .value") == "12"
+    assert page.locator(".turn.assistant .call").count() == 4
+    page.click(".turn.assistant .calls-box > summary")  # folded once the answer is there
+    looped = page.locator(".turn.assistant .call.warn")
+    assert looped.count() == 1 and "stopped: looping" in looped.inner_text()
+    assert looped.locator("pre").last.inner_text().strip() == "Four pens pens pens"  # the streamed card, completed
+    assert page.locator(".turn.assistant .call.running").count() == 0
     assert page.inner_text(".votes tr.winner td >> nth=0") == "12"
     assert page.locator(".graph svg g.node").count() == 3
     assert page.locator(".graph svg g.node.done").count() == 3
     assert page.locator(".graph svg path.edge").count() == 2
-    assert "print(4 * 3)" in page.inner_text(".programs")
+    assert "print(4 * 3)" in page.inner_text(".panel.program")  # live-only panels stay after the run
     assert "precondition clear(a) unmet" in page.inner_text(".plans .critique")
     assert page.locator(".plans .badge.valid").count() == 1
     assert "mystery_event" in page.inner_text(".events") and "new" in page.inner_text(".events")
-    assert "extra_table" in page.inner_text(".details")
+    page.click(".turn.assistant .more summary")
+    assert "extra_table" in page.inner_text(".turn.assistant .more")
     page.screenshot(path=str(ARTIFACTS / "web_events.png"), full_page=True)
     page.locator(".plans").screenshot(path=str(ARTIFACTS / "web_events_plans.png"))
-    page.set_viewport_size({"width": 390, "height": 844})  # the same conversation on a phone
+    page.set_viewport_size(PHONE)  # the same conversation on a phone
     page.wait_for_timeout(200)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    assert overflow(page) == []  # no sideways scroll
+    assert broken_headers(page) == []
     page.screenshot(path=str(ARTIFACTS / "web_events_phone.png"))
     page.set_viewport_size({"width": 1280, "height": 1000})
 
@@ -172,6 +167,63 @@ def test_page_renders_votes_graph_programs_plans(browser, showcase_server):
     page.locator(".turn.assistant .answer:not(.pending)").nth(1).wait_for()
     assert page.locator(".turn.user .bubble img").count() == 0
     assert not errors, errors
+
+
+def test_conversations_copy_and_regenerate(browser, tmp_path):
+    """One empty conversation at most; the picker follows the selected conversation; regenerate asks again."""
+    path = tmp_path / "conv.json"
+    path.write_text(json.dumps({"replies": ["The answer is 5.", "The answer is 6.", "The answer is 7."],
+                                "default": "The answer is 8."}), encoding="utf-8")
+    app = create_app(ServerConfig(models=[f"scripted:{path}"], default_strategy="direct"))
+    with LiveServer(app) as srv:
+        ctx = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+        page = ctx.new_page()
+        errors = _collect_errors(page)
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#strategy option[value='zero-shot-cot']", state="attached")
+        for _ in range(3):
+            page.click("#new-chat")
+        assert page.locator("#conversations li").count() == 1  # no pile of empty "New chat"s
+
+        page.select_option("#strategy", "direct")
+        page.fill("#input", "2 + 3?")
+        page.click("#send")
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+        assert page.inner_text(".turn.assistant .answer .value") == "5"
+        assert page.inner_text(".turn.assistant .calls-box > summary").startswith("1 model call ")  # not "1 calls"
+
+        page.click("#new-chat")
+        page.select_option("#strategy", "zero-shot-cot")
+        page.fill("#input", "3 + 3?")
+        page.click("#send")
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+        assert page.locator("#conversations li").count() == 2
+        page.click("#conversations li:nth-child(2) button.open")  # back to the first conversation
+        assert page.input_value("#strategy") == "direct"
+        page.click("#conversations li:nth-child(1) button.open")
+        assert page.input_value("#strategy") == "zero-shot-cot"
+
+        page.click("#conversations li:nth-child(2) button.open")
+        page.click(".turn.assistant button.copy")
+        page.wait_for_function("document.querySelector('.turn.assistant button.copy').textContent === 'Copied'")
+        assert page.evaluate("navigator.clipboard.readText()").startswith("Answer: 5")
+        page.click(".turn.assistant button.regenerate")
+        page.wait_for_selector(".turn.assistant .answer:not(.pending)")
+        page.wait_for_function("document.querySelector('.turn.assistant .answer .value')?.textContent === '8'")
+        assert page.locator(".turn.user").count() == 1 and page.locator(".turn.assistant").count() == 1
+        stored = json.loads(page.evaluate("sessionStorage.getItem('reasonlab.conversations')"))
+        assert [len(c["messages"]) for c in stored] == [2, 2]
+
+        # on a phone every option is explained in visible text (no tooltips there)
+        page.set_viewport_size(PHONE)
+        page.select_option("#strategy", "self-consistency")
+        page.click("#toggle-options")
+        help_text = page.locator("#options-form .option .help").first
+        assert help_text.is_visible() and len(help_text.inner_text()) > 10
+        assert overflow(page) == [] and broken_headers(page) == []
+        page.screenshot(path=str(ARTIFACTS / "web_options_phone.png"))
+        assert not errors, errors
+        ctx.close()
 
 
 def test_stop_button_cancels_the_run_on_the_server(browser, tmp_path):
@@ -222,7 +274,6 @@ def test_page_with_real_graph_and_self_consistency_strategies(browser, tmp_path)
         page.fill("#input", "A pen costs 3 dollars. How much do 4 pens cost?")
         page.click("#send")
         page.wait_for_selector(".turn.assistant .answer:not(.pending)")
-        page.click(".turn.assistant details.reasoning > summary")
         assert page.locator(".graph svg g.node.done").count() == 3
         assert page.locator(".graph svg path.edge").count() == 2
         assert "What is the total cost?" in page.inner_html(".graph svg")
@@ -235,9 +286,8 @@ def test_page_with_real_graph_and_self_consistency_strategies(browser, tmp_path)
         page.click("#send")
         page.locator(".turn.assistant .answer:not(.pending)").nth(1).wait_for()
         second = page.locator(".turn.assistant").nth(1)
-        second.locator("details.reasoning > summary").click()
         assert second.locator(".votes tr.winner td").first.inner_text() == "10"
-        assert second.locator(".answer").inner_text() == "10"
+        assert second.locator(".answer .value").inner_text() == "10"
         assert second.locator(".call").count() == 3
         second.screenshot(path=str(ARTIFACTS / "web_self_consistency.png"))
         assert not errors, errors
@@ -256,5 +306,5 @@ def test_page_behind_an_api_key(browser, tmp_path):
         page.fill("#input", "2 + 3?")
         page.click("#send")
         page.wait_for_selector(".turn.assistant .answer:not(.pending)")
-        assert page.inner_text(".turn.assistant .answer") == "5"
+        assert page.inner_text(".turn.assistant .answer .value") == "5"
         ctx.close()

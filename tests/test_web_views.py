@@ -39,19 +39,23 @@ SCRIPTS = {
     "m-diverse": {"by_prompt": {"": ["4 × 3 = 12. The answer is 12.", "The answer is 11."]},
                   "logprobs": {"correct": [-0.2], "incorrect": [-1.5]}},
     "m-pal": {"default": PAL_CODE},
-    "m-graph": {"by_prompt": {"How many pens": "There are 4 pens. The answer is 4.",
-                              "one pen cost": "The answer is 3.",
-                              "total cost": "4 × 3 = 12. The answer is 12. It is not immediately apparent from the rest."},
+    "m-graph": {"by_prompt": {"sub-question: What is the total cost": "4 × 3 = 12. The answer is 12. "
+                                                                     "The answer is not immediately apparent from the rest.",
+                              "sub-question: How many pens": "There are 4 pens. The answer is 4.",
+                              "sub-question: What does one pen": "The answer is 3."},
                 "default": json.dumps(GRAPH)},
     "m-cycle": {"by_prompt": {"Let's think step by step": "4 pens at 3 dollars: 12. The answer is 12.",
                               "Therefore": "12"}, "default": json.dumps(CYCLE)},
-    "m-flow": {"by_prompt": {"How much do 4 pens": "The answer is 12."}, "default": json.dumps(FLOW)},
+    "m-flow": {"by_prompt": {"Think briefly": "The answer is 12."}, "default": json.dumps(FLOW)},
     "m-react": {"replies": ['Thought: I need 4 times 3.\nAction: calculator[{"expression": "4 * 3"}]',
                            "Thought: 4 pens cost 12.\nFinal Answer: 12"]},
     "m-l2m": {"replies": ["1. How much does one pen cost?\n2. How many pens are bought?",
                           "One pen costs 3 dollars. The answer is 3.", "4 pens. The answer is 4.",
                           "4 × 3 = 12. The answer is 12."]},
-    "m-plan": {"replies": ["(pick-up a)\n(stack a b)\n[PLAN END]"], "default": "(pick-up b)\n(stack b a)\n[PLAN END]"},
+    # round 1: three candidates, none valid (the first performs but misses the goal); round 2 continues
+    # from the performable prefix and reaches the goal
+    "m-plan": {"replies": ["(pick-up a)\n(stack a b)\n[PLAN END]", "(stack b a)\n[PLAN END]", "(stack b a)\n[PLAN END]"],
+               "default": "(unstack a b)\n(put-down a)\n(pick-up b)\n(stack b a)\n[PLAN END]"},
 }
 
 
@@ -145,7 +149,7 @@ def test_self_consistency_votes(browser, server):
     assert answer_of(turn) == "12"
     votes = turn.locator(".panel.votes")
     assert votes.locator("tr.winner td").first.inner_text() == "12"
-    assert votes.locator("tr").count() == 3  # header + two answers
+    assert votes.locator(".vote-table tr").count() == 3  # header + two answers
     assert "3 samples drawn" in votes.inner_text()
     assert "verifier weight" not in votes.inner_text()
     both_sizes(page, "self_consistency", errors)
@@ -154,7 +158,7 @@ def test_self_consistency_votes(browser, server):
 def test_diverse_votes_with_verifier_weights(browser, server):
     page, turn, errors = ask(browser, server, "diverse", "m-diverse", {"prompts": 2, "samples": 2})
     votes = turn.locator(".panel.votes")
-    assert "verifier weight" in votes.locator("tr").first.inner_text()
+    assert "verifier weight" in votes.locator(".vote-table tr").first.inner_text()
     assert votes.locator("tr.winner").count() == 1
     turn.locator(".paths > summary").click()
     assert turn.locator(".paths tr").count() == 5  # header + 2 prompts × 2 samples
@@ -238,16 +242,61 @@ def test_plan_rounds_with_critiques(browser, server):
     assert plans.locator(".badge.valid").count() >= 1
     text = plans.inner_text()
     assert "validated plan" in text
-    assert "not valid" in text or "critique" in text.lower() or "candidates" in text
+    assert "critique sent back" in text and "not valid" in text  # the first round failed, its critique went back
     both_sizes(page, "plan_modulo", errors)
 
 
 def test_tree_of_thoughts_tree(browser, server):
-    name = next((n for n in REGISTRY.loaded() if "tree" in n), None)
+    name = next((n for n in ("tree", "tree-of-thoughts") if n in REGISTRY.loaded()), None)
     if name is None:
-        pytest.skip("no tree-of-thoughts strategy registered yet")
+        pytest.skip("no tree-of-thoughts strategy registered")
     page, turn, errors = ask(browser, server, name, "m-cot")
     tree = turn.locator(".panel.tree")
-    if tree.count():
-        assert tree.locator("li.tree-node").count() >= 1
+    assert tree.locator("li.tree-node").count() >= 2
+    assert tree.locator("li.tree-node.chosen").count() >= 1
+    assert "answer 12" in tree.inner_text()
+    assert turn.locator(".reasoning .md").count() == 0  # the chosen path is the reasoning, shown in the tree
     both_sizes(page, "tree", errors)
+
+
+HOSTILE = """# Title <script>alert(1)</script>
+**bold <img src=x onerror=alert(1)>** and *it* and `<b>code</b>` [click](javascript:alert(1))
+[ok](https://example.org/a) <iframe src=x></iframe>
+
+| a <svg onload=alert(1)> | b |
+|---|---|
+| <b>x</b> | 2 |
+
+```html
+<script>alert(2)</script>
+```
+- item <a href=x>y</a>
+  - nested
+1. one
+2. two
+> quote <style>*{display:none}</style>
+"""
+
+
+def test_markdown_renderer_keeps_hostile_text_as_text(browser, server):
+    page = browser.new_page()
+    errors = collect_errors(page)
+    page.goto(server.url + "/")
+    out = page.evaluate("""async (text) => {
+      const { renderMarkdown } = await import('/static/markdown.js');
+      const root = renderMarkdown(text);
+      document.body.append(root);
+      return { tags: [...new Set([...root.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()))].sort(),
+               hrefs: [...root.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+               attrs: [...root.querySelectorAll('*')].flatMap((e) => [...e.attributes].map((a) => a.name)),
+               text: root.textContent };
+    }""", HOSTILE)
+    allowed = {"h3", "p", "strong", "em", "code", "pre", "a", "div", "table", "thead", "tbody", "tr", "th", "td",
+               "ul", "ol", "li", "blockquote", "br"}
+    assert set(out["tags"]) <= allowed, out["tags"]
+    assert out["hrefs"] == ["https://example.org/a"]  # no javascript: link
+    assert not [a for a in out["attrs"] if a.startswith("on") or a in ("src", "style")], out["attrs"]
+    for raw in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<b>code</b>", "<iframe src=x>"):
+        assert raw in out["text"]  # shown, not interpreted
+    assert page.evaluate("document.querySelectorAll('script:not([type=module]), img, iframe, svg').length") == 0
+    assert not errors, errors

@@ -79,6 +79,13 @@ def overflow(page) -> list[str]:
 
 
 def shoot(page, name: str) -> Path:
+    """Screenshot of the whole conversation: the window is made as tall as the scrolled messages."""
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    tall = page.evaluate("() => { const m = document.querySelector('#messages');"
+                         " return document.documentElement.clientHeight - m.clientHeight + m.scrollHeight; }")
+    page.set_viewport_size({"width": size["width"], "height": min(max(tall, size["height"]), 8000)})
+    page.wait_for_timeout(100)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     return path

@@ -202,6 +202,8 @@ class RunContext:
                 u.repetitions += 1
             if c.cached:
                 u.cached_calls += 1
+                u.cached_prompt_tokens += c.prompt_tokens
+                u.cached_completion_tokens += c.completion_tokens
                 continue
             u.calls += 1
             u.prompt_tokens += c.prompt_tokens

@@ -40,12 +40,19 @@ class Usage:
     cached_calls: int = 0
     seconds: float = 0.0  # wall time of the whole run
     repetitions: int = 0  # samples the degeneration guard stopped as loops (cache hits included)
+    cached_prompt_tokens: int = 0  # tokens of the cache hits: work done earlier, not counted above
+    cached_completion_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    @property
+    def cached_tokens(self) -> int:
+        return self.cached_prompt_tokens + self.cached_completion_tokens
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["total_tokens"] = self.total_tokens
+        d["cached_tokens"] = self.cached_tokens
         return d

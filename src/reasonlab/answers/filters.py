@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .normalize import NUMBER_RE, normalize, normalize_number
-from .render import DEFAULT_TRUTH, program_value
+from .program_values import DEFAULT_TRUTH, program_value
 
 Filter = Callable[[str], str | None]
 

@@ -6,6 +6,7 @@ imports inside the command functions so `reasonlab --help` stays fast.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -15,14 +16,35 @@ from ..discover import import_submodules
 from ..errors import ReasonlabError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Lists each command with its whole first paragraph, wrapped (click cuts it with "…")."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, summary(cmd)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def summary(cmd: click.Command) -> str:
+    """A command's short help, else the first paragraph of its help, on one line."""
+    text = cmd.short_help or inspect.cleandoc(cmd.help or "").split("\n\n")[0]
+    return " ".join(text.split())
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="reasonlab")
 def cli() -> None:
     """Make language models reason better, and measure it.
 
     Runs offline on the embedded model (smollm2) by default; any GGUF file works through
     `--model llama:PATH.gguf`, and any OpenAI-compatible server through
-    `--model openai:MODEL@http://HOST:PORT/v1`.
+    `--model openai:MODEL@http://HOST:PORT/v1`. `reasonlab COMMAND --help` explains a command
+    with examples.
     """
 
 

@@ -9,9 +9,28 @@ from typing import Any
 
 import click
 
-model_option = click.option(
+
+def _set_threads(_ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
+    from ..models.threads import set_threads
+
+    set_threads(value)
+
+
+threads_option = click.option(
+    "--threads", type=click.IntRange(min=1), default=None, expose_value=False, is_eager=True,
+    callback=_set_threads, envvar="REASONLAB_THREADS",
+    help="CPU threads of local GGUF models (default: one per available core). Env: REASONLAB_THREADS.")
+
+
+def model_option(f: Any) -> Any:
+    """--model SPEC, plus --threads for when SPEC is a local model."""
+    return threads_option(_model_option(f))
+
+
+_model_option = click.option(
     "--model", "-m", default="smollm2", show_default=True, envvar="REASONLAB_MODEL",
-    help="Model spec: smollm2 | gemma3-270m | llama:PATH.gguf | openai:MODEL@URL | scripted:FILE.json",
+    help="Model spec: smollm2 | gemma3-270m | llama:PATH.gguf | hf:OWNER/REPO:QUANT | openai:MODEL@URL | "
+         "ollama:NAME | scripted:FILE.json (see `reasonlab models`)",
 )
 no_cache_option = click.option("--no-cache", is_flag=True, help="Bypass the completion cache.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -36,16 +55,13 @@ class FiniteFloat(click.ParamType):
 
 
 def parse_kv(pairs: tuple[str, ...], what: str = "option") -> dict[str, str]:
-    """KEY=VALUE pairs into a dict; a pair without '=' is a usage error."""
-    out: dict[str, str] = {}
-    for p in pairs:
-        key, eq, value = p.partition("=")
-        if not eq or not key:
-            raise click.BadParameter(f"{what} {p!r} is not KEY=VALUE")
-        # option names take '_' (max-tokens → max_tokens); a "STRATEGY." prefix keeps its own name
-        prefix, dot, name = key.strip().rpartition(".")
-        out[f"{prefix}{dot}{name.replace('-', '_')}"] = value
-    return out
+    """KEY=VALUE pairs into a dict (`strategies.options.parse_assignments`); a pair without '=' is a usage error."""
+    from ..strategies.options import OptionError, parse_assignments
+
+    try:
+        return parse_assignments(pairs, what)
+    except OptionError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def echo_json(obj: Any) -> None:

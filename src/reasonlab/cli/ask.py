@@ -51,12 +51,14 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
       reasonlab ask "..." --strategy self-consistency --samples 16
       reasonlab ask "..." --dry-run          # show the first prompt, call nothing
     """
+    from ..api import preview, run
     from ..errors import InputError
     from ..problem import Problem
-    from ..api import preview, run
+    from ..strategies.options import validate
 
     options = {k: v for k, v in named.items() if v is not None}
     options.update(parse_kv(extra))
+    options = validate(strategy, options)  # types, finite numbers, ranges: the checks the server makes too
     text = read_question(question)
     if not text.strip():
         raise InputError("the question is empty")
@@ -95,7 +97,7 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
         click.echo(result.answer)
     if result.note:
         click.echo(f"note: {result.note}", err=True)
-    click.echo(f"[{result.strategy} on {result.model}: {u.calls} calls"
+    click.echo(f"[{result.strategy} on {result.model}: {u.calls} call{'' if u.calls == 1 else 's'}"
                f"{f' (+{u.cached_calls} cached)' if u.cached_calls else ''}, "
                f"{u.prompt_tokens}+{u.completion_tokens} tokens, {u.seconds:.2f}s]", err=True)
 

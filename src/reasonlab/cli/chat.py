@@ -43,10 +43,11 @@ class ChatSession:
 
     def make_strategy(self, strategy: str | None = None, options: dict[str, str] | None = None):
         from ..strategies import get_strategy
+        from ..strategies.options import validate
 
         name = strategy or self.strategy
         opts = self.options if options is None else options
-        return get_strategy(name, **opts)
+        return get_strategy(name, **validate(name, opts))  # the same checks as `ask -o` and the server
 
     # -- commands ---------------------------------------------------------------------------
     def command(self, line: str) -> bool:
@@ -79,6 +80,8 @@ class ChatSession:
         elif name == "strategies":
             for s, cls in list_strategies().items():
                 click.echo(f"  {s}: {cls.description}")
+        elif name == "option" and not arg.strip():
+            click.echo("usage: /option KEY=VALUE (set), /option KEY= (back to the default); /options lists them")
         elif name == "option":
             opts = dict(self.options)
             for k, v in parse_kv((arg,)).items():
@@ -90,10 +93,12 @@ class ChatSession:
             self.options = opts
             click.echo(f"options: {self.options or '(defaults)'}")
         elif name == "options":
-            cls = type(self.make_strategy())
-            for o in describe_options(cls.Options):
-                mark = f" = {self.options[o['name']]}" if o["name"] in self.options else ""
-                click.echo(f"  {o['name']} (default {o['default']!r}){mark}: {o['help']}")
+            strat = self.make_strategy()
+            click.echo(f"options of {self.strategy} (current values):")
+            for o in describe_options(type(strat).Options):
+                now = getattr(strat.options, o["name"], o["default"])
+                note = "" if now == o["default"] else f" (default {o['default']!r})"
+                click.echo(f"  {o['name']} = {now!r}{note}: {o['help']}")
         elif name == "model":
             if arg:
                 new = load_model(arg)
@@ -125,10 +130,10 @@ class ChatSession:
 
     # -- asking -----------------------------------------------------------------------------
     def ask(self, text: str) -> None:
-        from ..context import Cancelled
-        from ..errors import ReasonlabError
         from ..api import run
+        from ..context import Cancelled
         from ..conversation import problem_from_messages
+        from ..errors import ReasonlabError
 
         messages = [*self.messages, {"role": "user", "content": text}]
         problem = problem_from_messages(messages)
@@ -178,7 +183,7 @@ class ChatSession:
         self.messages = [*messages, {"role": "assistant", "content": answer}]
         click.echo(f"{click.style('reasonlab>', fg='green', bold=True)} {answer}")
         u = result.usage
-        click.echo(click.style(f"  [{result.strategy}: {u.calls} calls, {u.prompt_tokens}+{u.completion_tokens} "
+        click.echo(click.style(f"  [{result.strategy}: {u.calls} call{'' if u.calls == 1 else 's'}, {u.prompt_tokens}+{u.completion_tokens} "
                                f"tokens, {u.seconds:.2f}s{'; ' + result.note if result.note else ''}]", dim=True))
 
 

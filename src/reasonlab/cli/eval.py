@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._common import parse_kv
+from ._common import parse_kv, threads_option
 
 
 def _csv(value: str | None) -> list[str]:
@@ -27,11 +27,13 @@ def _shots(value: str | None) -> list[int | None]:
 
 @click.command(name="eval")
 @click.option("--dataset", "-d", "datasets", multiple=True, required=True, metavar="SPEC",
-              help="jsonl:PATH | bigbench:TASK[/SUBTASK] | procedural:KIND[?n=N&seed=S] … (repeat for more).")
+              help="jsonl:PATH[?question=F&answer=F] | csv:PATH | parquet:PATH | hf:DATASET[?split=S] | "
+              "bigbench:TASK[/SUBTASK] | procedural:KIND[?n=N&seed=S] … (repeat for more).")
 @click.option("--strategies", "-s", default="direct,zero-shot-cot", show_default=True,
               help="Comma-separated strategies (see `reasonlab strategies`).")
 @click.option("--models", "-m", default="smollm2", show_default=True, envvar="REASONLAB_MODELS",
               help="Comma-separated model specs (each loaded once).")
+@threads_option
 @click.option("--limit", "-n", type=int, help="First N items of each dataset.")
 @click.option("--runs", type=int, default=1, show_default=True, help="Runs per setting, seeds SEED, SEED+1, …")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base sampling seed.")
@@ -56,11 +58,13 @@ def _shots(value: str | None) -> list[int | None]:
 @click.option("--timeout", type=float, help="Seconds per task before it is stopped and recorded as an error.")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Draw PNG plots.")
+@click.option("--log-samples", is_flag=True,
+              help="Also write OUT/samples.jsonl: per task its prompt, output, extracted answers and metrics.")
 def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int | None, runs: int, seed: int,
              shots: str | None, prompt_formats: str, temperature: float | None, concurrency: int, out: Path,
              extra: tuple[str, ...], exemplars: str | None, tolerance: float, smooth: bool, cache: bool,
              timeout: float | None,
-             progress: bool, plots: bool) -> None:
+             progress: bool, plots: bool, log_samples: bool = False) -> None:
     """Evaluate strategies × models on datasets; resumable (re-run the same command).
 
     \b
@@ -83,6 +87,10 @@ def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int
     try:
         try:
             done = harness.run()
+            if log_samples:
+                from ..eval.samples_log import write_samples
+
+                click.echo(f"samples: {write_samples(harness, out)}")
         except KeyboardInterrupt:
             click.echo(f"reasonlab: interrupted; finished items are saved in {out} — re-run the same command "
                        "to resume", err=True)

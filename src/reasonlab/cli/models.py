@@ -74,7 +74,7 @@ def _plugin_backends() -> dict[str, str]:
 def pull(spec: str, as_json: bool) -> None:
     """Download a hub model ahead of time (hf:OWNER/REPO/FILE.gguf or hf:OWNER/REPO:QUANT) and print its path.
 
-    Files go to the Hugging Face cache (HF_HUB_CACHE / HF_HOME); an interrupted download resumes.
+    Files go to the Hugging Face cache (HF_HUB_CACHE / HF_HOME); a dropped connection resumes.
     Other specs are checked: an embedded model or llama:PATH must be here; a server is not pulled from.
     """
     from ..errors import InputError

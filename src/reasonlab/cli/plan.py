@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from ._common import FiniteFloat, echo_json, format_messages, json_option, load_cache, model_option, no_cache_option
+from ._common import (
+    FiniteFloat,
+    echo_json,
+    format_messages,
+    json_option,
+    load_cache,
+    model_option,
+    no_cache_option,
+)
 
 STRATEGIES = {"modulo": "plan-modulo", "autonomous": "plan-autonomous", "guided": "plan-guided",
               "random-guided": "plan-random-guided"}

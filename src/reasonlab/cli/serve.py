@@ -32,8 +32,9 @@ import click
 @click.option("--cache/--no-cache", default=False, show_default=True, help="Use the persistent completion cache.")
 @click.option("--merge/--no-merge", default=True, show_default=True,
               help="Run concurrent identical model calls once and share the result.")
-@click.option("--threads", type=int, default=None,
-              help="CPU threads of local GGUF models (default: all CPUs; 1 is faster on a busy machine).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              envvar="REASONLAB_THREADS",
+              help="CPU threads of local GGUF models (default: one per available core). Env: REASONLAB_THREADS.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, models: tuple[str, ...], api_keys: tuple[str, ...], admin_key: str | None,

@@ -11,11 +11,9 @@ import click
 
 def _votes(d: dict[str, Any]) -> list[str]:
     """The vote table: answer, paths, summed weight, and each path's confidence / finish."""
-    votes = d.get("votes")
-    if not isinstance(votes, dict) or not votes:
-        return []
+    votes = d.get("votes") if isinstance(d.get("votes"), dict) else {}
     weights = d.get("weights") or {}
-    lines = ["  votes:", f"    {'answer':>14} {'paths':>5} {'weight':>8}"]
+    lines = ["  votes:", f"    {'answer':>14} {'paths':>5} {'weight':>8}"] if votes else []
     for key, n in sorted(votes.items(), key=lambda kv: (-(weights.get(kv[0]) or kv[1]), kv[0])):
         w = weights.get(key)
         lines.append(f"    {key:>14} {n:>5} {'' if w is None else f'{w:8.3f}'}")
@@ -32,6 +30,8 @@ def _programs(d: dict[str, Any]) -> list[str]:
     lines = []
     for s in samples:
         for a in s.get("rounds") or []:
+            if not isinstance(a, dict) or "code" not in a:
+                continue  # not a program round (plan-modulo's rounds stay in "details")
             lines.append(f"  program {s.get('index')} round {a.get('round')}: answer={a.get('answer')} "
                          f"value={a.get('value')} exit={a.get('exit_code')} finish={a.get('finish')} "
                          f"error={(a.get('error') or '').splitlines()[-1:] or ''}")
@@ -87,11 +87,12 @@ def show(folder: Path, item: str, strategy: str | None, as_json: bool) -> None:
         click.echo(f"  tokens: prompt {r.prompt_tokens}, completion {r.completion_tokens}; calls {r.calls}; "
                    f"{r.seconds:.1f}s" + (f"; error: {r.error}" if r.error else ""))
         d = r.details.get("strategy") or {}
-        for part in (_votes(d), _programs(d), _tree(d)):
+        shown = {"votes", "weights", "paths", "tree"}
+        for part, keys in ((_votes(d), ()), (_programs(d), ("samples", "rounds", "program")), (_tree(d), ())):
             if part:
                 click.echo("\n".join(part))
-        rest = {k2: v for k2, v in d.items() if k2 not in ("votes", "weights", "paths", "samples", "rounds", "tree",
-                                                           "program")}
+                shown.update(keys)
+        rest = {k2: v for k2, v in d.items() if k2 not in shown}
         if rest:
             click.echo("  details: " + json.dumps(rest, ensure_ascii=False, default=str)[:4000])
         if r.details.get("note"):

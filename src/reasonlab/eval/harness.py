@@ -1,8 +1,8 @@
 """Run strategies × models × settings × runs over dataset items, resumably, with a thread pool.
 
-The harness loads each dataset, strategy and model once, lists every task (`eval.tasks.Task`),
+The harness loads each dataset, strategy and model once, lists every task (`eval.task.Task`),
 skips the ones finished in an earlier run, runs the rest with `concurrency` threads through
-`eval.tasks.TaskRunner` (which calls `reasonlab.api.run` and scores the result with its dataset's
+`eval.execute.TaskRunner` (which calls `reasonlab.api.run` and scores the result with its dataset's
 `score` hook and `eval.scoring`), and writes one row to the results store as soon as each
 finishes. Re-running the same evaluation skips every finished task and retries the errored ones.
 What an evaluation is (`EvalConfig`) and the options each strategy gets live in `eval.config`.
@@ -29,10 +29,11 @@ from .config import (
     strategy_options,
 )
 from .datasets import Dataset, Item, load_dataset
+from .execute import TaskRunner
 from .results import slug
 from .scoring import SmoothScorer
 from .store import Row, Store, TaskKey
-from .tasks import Progress, Task, TaskRunner
+from .task import Progress, Task
 
 __all__ = ["EMERGENCE_TEMPERATURE", "EvalConfig", "Harness", "Progress", "Task", "setting_name",
            "strategy_options"]
@@ -44,6 +45,7 @@ class Harness:
     def __init__(self, cfg: EvalConfig, *, progress: bool = True,
                  model_factory: Callable[[str], Model] | None = None) -> None:
         cfg.validate()
+        check_options(cfg)  # every -o key and value, before the results folder is touched
         self.cfg = cfg
         self.progress = progress
         self.model_factory = model_factory or self._load_model
@@ -71,7 +73,6 @@ class Harness:
     def prepare(self) -> list[Task]:
         """Load datasets, strategies and models (each once) and list every task."""
         cfg = self.cfg
-        check_options(cfg)
         for spec in cfg.datasets:
             ds = load_dataset(spec)
             if cfg.tolerance:

@@ -16,7 +16,11 @@ def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact ends at 0 % and 100 % (rounding leaves e.g. 2.8e-17 there, and a negative error bar),
+    # and never outside [0, 1] or on the wrong side of the estimate
+    lo = 0.0 if k <= 0 else min(p, max(0.0, centre - half))
+    hi = 1.0 if k >= n else max(p, min(1.0, centre + half))
+    return lo, hi
 
 
 def bootstrap_mean(values: Sequence[float], n_boot: int = 2000, seed: int = 0,

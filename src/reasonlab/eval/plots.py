@@ -50,7 +50,8 @@ def accuracy_vs_cost(data: Data, dataset: str, folder: Path) -> str | None:
                 continue
             x, y = c.tokens_per_item, 100 * s.mean
             si, mi = strategies.index(c.strategy), models.index(c.model)
-            ax.errorbar([x], [y], yerr=[[y - 100 * (s.lo or 0)], [100 * (s.hi or 0) - y]], fmt=markers[mi % 8],
+            err = [[max(0.0, y - 100 * (s.lo or 0))], [max(0.0, 100 * (s.hi or 0) - y)]]  # never negative
+            ax.errorbar([x], [y], yerr=err, fmt=markers[mi % 8],
                         color=colors[si % len(colors)], capsize=3,
                         label=c.strategy if len(models) == 1 else f"{c.strategy} · {c.model}")
             pts.append((x, y))
@@ -76,7 +77,8 @@ def accuracy_vs_cost(data: Data, dataset: str, folder: Path) -> str | None:
 def metric_vs_size(data: Data, dataset: str, folder: Path) -> str | None:
     """Strict, flexible and smooth metrics against parameter count, one panel per metric."""
     sizes = {m: (info.get("n_params") or 0) for m, info in data.models.items()}
-    if not any(sizes.values()):
+    used = {sizes.get(k[3]) for k in data.cells if k[0] == dataset} - {0, None}
+    if len(used) < 2:  # one size (or none known): nothing to compare, lone dots would only mislead
         return None
     primary = data.primary(dataset)
     metrics = [m for m in (primary, "strict", "flexible", *SMOOTH)
@@ -121,10 +123,18 @@ def metric_vs_size(data: Data, dataset: str, folder: Path) -> str | None:
     return name
 
 
-def draw_all(data: Data, folder: Path) -> dict[str, list[str]]:
-    """Every plot of every dataset; returns the file names per dataset."""
+def draw_all(data: Data, folder: Path, warn=None) -> dict[str, list[str]]:
+    """Every plot of every dataset; returns the file names per dataset. A plot that fails is skipped
+    and reported through `warn(message)` (it never fails the run); without `warn` it raises."""
     out: dict[str, list[str]] = {}
     for ds in data.datasets():
-        names = [accuracy_vs_cost(data, ds, folder), metric_vs_size(data, ds, folder)]
+        names = []
+        for draw in (accuracy_vs_cost, metric_vs_size):
+            try:
+                names.append(draw(data, ds, folder))
+            except Exception as e:  # noqa: BLE001 - a plot is an extra: report it, keep the numbers
+                if warn is None:
+                    raise
+                warn(f"plot {draw.__name__} of {ds} failed: {type(e).__name__}: {str(e)[:200]}")
         out[ds] = [n for n in names if n]
     return out

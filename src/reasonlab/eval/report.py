@@ -104,10 +104,14 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
                 out += ["All metrics (mean [95% CI], n; rates in %, missing values excluded):", "",
                         "| strategy | model | " + " | ".join(metrics) + " |",
                         "|---|---|" + "---|" * len(metrics)]
+                level = data.model_level(ds, setting)
                 for c in cells:
                     vals = []
                     for m in metrics:
                         s = c.summary(m, primary)
+                        if m in level.get(c.model, {}) and not any(m in r.metrics for r in c.rows):
+                            vals.append("model-level ↓")  # no prompt of its own: scored once for the model
+                            continue
                         vals.append("missing" if s.mean is None else
                                     (f"{_acc(s)} n={s.n}" if s.rate else
                                      f"{s.mean:.3g} [{s.lo:.3g}, {s.hi:.3g}] n={s.n}"))

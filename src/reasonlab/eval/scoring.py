@@ -10,7 +10,6 @@ copied onto every strategy's row.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 from ..cache import Cache
 from ..context import RunContext
@@ -19,9 +18,7 @@ from ..strategies import Strategy, get_strategy
 from .datasets import LETTERS, Item
 from .metrics import smooth_metrics
 from .store import ModelItem, Store
-
-if TYPE_CHECKING:
-    from .tasks import Task
+from .task import Task
 
 Metrics = dict[str, float | None]
 

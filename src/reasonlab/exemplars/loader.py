@@ -33,6 +33,21 @@ class ExemplarError(InputError):
     """An exemplar file that cannot be used; the message names the file and line."""
 
 
+# Report slices that must never serve as exemplars: dataset file (path suffix) → 0-based positions.
+RESERVED = {"gsm8k/train.jsonl": (0, 199)}
+
+
+def check_not_reserved(source: Any, where: str) -> None:
+    """Refuse a bootstrapped exemplar whose `source` is an item of a reserved report slice."""
+    if not isinstance(source, dict):
+        return
+    dataset, index = str(source.get("dataset", "")), source.get("index")
+    for suffix, (lo, hi) in RESERVED.items():
+        if dataset.endswith(suffix) and isinstance(index, int) and lo <= index <= hi:
+            raise ExemplarError(f"{where}: this exemplar comes from {suffix} item {index}, inside the reserved "
+                                f"report slice {lo}-{hi} (never used as an exemplar)")
+
+
 @dataclass(frozen=True)
 class Exemplar:
     """One worked example: a question, its step-by-step solution, and the final answer."""
@@ -70,6 +85,7 @@ def parse_line(line: str, where: str) -> Exemplar:
         if key in obj and not isinstance(obj[key], str):
             raise ExemplarError(f"{where}: field {key!r} must be a string")
     extra = {k: v for k, v in obj.items() if k not in REQUIRED and k not in OPTIONAL}
+    check_not_reserved(extra.get("source"), where)
     return Exemplar(values["question"], values["solution"], values["answer"],
                     id=obj.get("id", ""), task=obj.get("task", ""), extra=extra)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .spec import END, Flowchart, Node, Spec
-from .structure import input_uses, structure
+from .spec import END, Flowchart, Spec
+from .structure import end_jumps, input_uses, sequences, structure
 from .text_fit import shorten, wrap
 
 ROW = 1.7  # vertical pitch between rows (data units; 1 unit is drawn 0.9 inch)
@@ -23,8 +23,9 @@ BOX_W, BOX_H = 2.6, 0.8
 DIAMOND_W, DIAMOND_H = 2.9, 1.0
 GAP = 0.45  # between neighbours in a row
 DUMMY_W = 0.25  # the slot of an edge passing through a row
+END_W, END_H = 1.5, 0.5  # where a flowchart jumps to `end`
 COLORS = {"ask": "#dbeafe", "compute": "#dcfce7", "tool": "#fef9c3", "branch": "#fde68a", "loop": "#ede9fe",
-          "parallel": "#fce7f3", "output": "#e5e7eb", "input": "#ffffff"}
+          "parallel": "#fce7f3", "output": "#e5e7eb", "input": "#ffffff", "end": "#f3f4f6"}
 STYLES = {"solid": "-", "dashed": "--", "dotted": ":"}
 
 
@@ -39,11 +40,13 @@ class _Item:
 
     @property
     def w(self) -> float:
-        return DUMMY_W if self.dummy else DIAMOND_W if self.kind == "branch" else BOX_W
+        return DUMMY_W if self.dummy else DIAMOND_W if self.kind == "branch" else END_W if self.kind == "end" \
+            else BOX_W
 
     @property
     def h(self) -> float:
-        return 0.0 if self.dummy else DIAMOND_H if self.kind == "branch" else BOX_H
+        return 0.0 if self.dummy else DIAMOND_H if self.kind == "branch" else END_H if self.kind == "end" \
+            else BOX_H
 
 
 @dataclass
@@ -55,14 +58,14 @@ class _Edge:
     via: list[str] = field(default_factory=list)  # placeholder items on the rows in between
 
 
-def _sequences(nodes: list[Node]) -> list[list[Node]]:
-    out = [nodes]
-    for n in nodes:
-        if n.loop:
-            out += _sequences(n.loop.body)
-        for arm in n.arms or []:
-            out += _sequences(arm)
-    return out
+def _ends(spec: Flowchart) -> tuple[list[_Item], list[_Edge]]:
+    """A small `end` terminal for each jump to `end` (and each branch side that leaves its block)."""
+    items: list[_Item] = []
+    edges: list[_Edge] = []
+    for nid, label, in_loop in end_jumps(spec):
+        items.append(_Item(f"end·{nid}·{label}", "end", ["end of round" if in_loop else "end"]))
+        edges.append(_Edge(nid, items[-1].id, label))
+    return items, edges
 
 
 def diagram(spec: Spec, answers: dict[str, Any] | None = None) -> tuple[list[_Item], list[_Edge], list[_Edge]]:
@@ -88,7 +91,10 @@ def diagram(spec: Spec, answers: dict[str, Any] | None = None) -> tuple[list[_It
             until = n.loop.until.describe() if n.loop.until else "?"
             back.append(_Edge(last, n.loop.body[0].id, f"repeat (≤{n.loop.max}×) until {until}", "dashed"))
     if isinstance(spec, Flowchart):  # parallel arms rejoin the step after the parallel step
-        for seq in _sequences(spec.nodes):
+        ends, to_end = _ends(spec)
+        items += ends
+        fwd += to_end
+        for seq, _parent in sequences(spec.nodes):
             for i, n in enumerate(seq):
                 after = n.next or (seq[i + 1].id if i + 1 < len(seq) else None)
                 if n.arms and after and after != END and any(n.arms):
@@ -199,17 +205,25 @@ def _port(it: _Item, dx: float, bottom: bool, y: float) -> tuple[float, float]:
     return it.x + dx, y + sign * it.h / 2
 
 
-def render_png(spec: Spec, path: str | Path, answers: dict[str, Any] | None = None) -> Path:
-    """Draw `spec` (optionally with node answers) to a PNG file; returns its path."""
-    import matplotlib
+@dataclass
+class Layout:
+    """A drawing before it is drawn: items with x and row, and every edge as a polyline."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Polygon
-    from matplotlib.path import Path as MplPath
+    items: list[_Item]
+    ypos: dict[int, float]
+    edges: list[tuple[list[tuple[float, float]], _Edge]]  # forward edges, first point at the source
+    loops: list[tuple[list[tuple[float, float]], _Edge, int]]  # loop-backs and the side of their lane
+    bounds: tuple[float, float, float, float]  # xmin, xmax, ymin, ymax
+    output: str | None
 
+    def box(self, it: _Item) -> tuple[float, float, float, float]:
+        y = self.ypos[it.level]
+        return it.x - it.w / 2, y - it.h / 2, it.x + it.w / 2, y + it.h / 2
+
+
+def layout(spec: Spec, answers: dict[str, Any] | None = None) -> Layout:
+    """Rows, order and x of every item, and the polylines of every edge."""
     items, fwd, back = diagram(spec, answers)
-    output = structure(spec).get("output")  # a graph's answer node: drawn with a heavier outline
     _layers(items, fwd, back)
     rows = _place(items, fwd)
     by_id = {it.id: it for it in items}
@@ -217,13 +231,35 @@ def render_png(spec: Spec, path: str | Path, answers: dict[str, Any] | None = No
     xmin = min(it.x - it.w / 2 for it in items) - 0.3
     xmax = max(it.x + it.w / 2 for it in items) + 0.3
     ymin, ymax = -max(rows) * ROW - DIAMOND_H / 2 - 0.6, DIAMOND_H / 2 + 0.3
-    lanes: list[tuple[list[tuple[float, float]], _Edge, int]] = []
-    for k, e in enumerate(back):  # a lane beside everything on the rows it passes, on the nearer side
+    loops: list[tuple[list[tuple[float, float]], _Edge, int]] = []
+    reach: dict[int, tuple[float, float]] = {  # per row: leftmost and rightmost ink so far
+        lv: (min(it.x - it.w / 2 for it in row), max(it.x + it.w / 2 for it in row)) for lv, row in rows.items()}
+
+    def label_width(e: _Edge) -> float:
+        return 0.15 + 0.075 * max(map(len, wrap(e.label, 24, 3)), default=0)
+
+    def nearer_side(a: _Item, b: _Item, left: float, right: float) -> int:
+        return 1 if right - max(a.x, b.x) <= min(a.x, b.x) - left else -1
+
+    selfs = [e for e in back if e.src == e.dst]
+    for e in selfs:  # a one-step body: a small loop beside its box
+        a = by_id[e.src]
+        lo, hi = reach[a.level]
+        side = nearer_side(a, a, lo, hi)
+        if not _outermost(a, rows, side):
+            continue
+        ya = ypos[a.level]
+        edge, lane = a.x + side * a.w / 2, a.x + side * (a.w / 2 + 0.4)
+        loops.append(([(edge, ya - a.h / 4), (lane, ya - a.h / 4), (lane, ya + a.h / 4), (edge, ya + a.h / 4)],
+                      e, side))
+        reach[a.level] = (min(lo, lane - label_width(e)), hi) if side < 0 else (lo, max(hi, lane + label_width(e)))
+    drawn = {id(x[1]) for x in loops}
+    for k, e in enumerate([e for e in back if id(e) not in drawn]):  # a lane beside everything it passes
         a, b = by_id[e.src], by_id[e.dst]
-        span = [it for lv in range(min(a.level, b.level), max(a.level, b.level) + 1) for it in rows[lv]]
-        right = max(it.x + it.w / 2 for it in span) + 0.4 + 0.35 * k
-        left = min(it.x - it.w / 2 for it in span) - 0.4 - 0.35 * k
-        side = 1 if right - max(a.x, b.x) <= min(a.x, b.x) - left else -1
+        span = range(min(a.level, b.level), max(a.level, b.level) + 1)
+        right = max(reach[lv][1] for lv in span) + 0.4 + 0.35 * k
+        left = min(reach[lv][0] for lv in span) - 0.4 - 0.35 * k
+        side = nearer_side(a, b, left, right)
         lane = right if side > 0 else left
         ya, yb = ypos[a.level], ypos[b.level]
         below, above = ya - DIAMOND_H / 2 - 0.2, yb + DIAMOND_H / 2 + 0.2
@@ -233,11 +269,50 @@ def render_png(spec: Spec, path: str | Path, answers: dict[str, Any] | None = No
         end = [(b.x + side * b.w / 2, yb)] if _outermost(b, rows, side) else \
             [(lane, above), (b.x + db, above), _port(b, db, False, yb)]
         pts = [*start, (lane, start[-1][1]), (lane, end[0][1]), *end]
-        pts = [p for i, p in enumerate(pts) if i == 0 or p != pts[i - 1]]
-        lanes.append((pts, e, side))
-        width = 0.15 + 0.075 * max(map(len, wrap(e.label, 24, 3)), default=0)
-        xmax, xmin = max(xmax, lane + width) if side > 0 else xmax, min(xmin, lane - width) if side < 0 else xmin
+        loops.append(([p for i, p in enumerate(pts) if i == 0 or p != pts[i - 1]], e, side))
         ymin = min(ymin, below - 0.2)
+        for lv in span:
+            lo, hi = reach[lv]
+            reach[lv] = (min(lo, lane - label_width(e)), hi) if side < 0 else (lo, max(hi, lane + label_width(e)))
+    xmin = min(xmin, *(lo for lo, _ in reach.values()))
+    xmax = max(xmax, *(hi for _, hi in reach.values()))
+    # Forward edges leave and enter boxes at ports spread by the direction they go.
+    outs: dict[str, list[tuple[float, _Edge]]] = {}
+    ins: dict[str, list[tuple[float, _Edge]]] = {}
+    for e in fwd:
+        chain = [e.src, *e.via, e.dst]
+        outs.setdefault(e.src, []).append((by_id[chain[1]].x, e))
+        ins.setdefault(e.dst, []).append((by_id[chain[-2]].x, e))
+    dx: dict[tuple[int, bool], float] = {}
+    for bottom, groups in ((True, outs), (False, ins)):
+        for nid, group in groups.items():
+            it = by_id[nid]
+            span = it.w * (0.25 if it.kind == "branch" else 0.5)
+            ordered = sorted(group, key=lambda g: g[0])
+            for i, (_, e) in enumerate(ordered):
+                dx[(id(e), bottom)] = 0.0 if len(ordered) == 1 else -span / 2 + span * i / (len(ordered) - 1)
+    edges = []
+    for e in fwd:
+        a, b = by_id[e.src], by_id[e.dst]
+        pts = [_port(a, dx[(id(e), True)], True, ypos[a.level])]
+        for d in (by_id[v] for v in e.via):
+            pts += [(d.x, ypos[d.level] + DIAMOND_H / 2), (d.x, ypos[d.level] - DIAMOND_H / 2)]
+        pts.append(_port(b, dx[(id(e), False)], False, ypos[b.level]))
+        edges.append((pts, e))
+    return Layout(items, ypos, edges, loops, (xmin, xmax, ymin, ymax), structure(spec).get("output"))
+
+
+def render_png(spec: Spec, path: str | Path, answers: dict[str, Any] | None = None) -> Path:
+    """Draw `spec` (optionally with node answers) to a PNG file; returns its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Polygon
+    from matplotlib.path import Path as MplPath
+
+    lay = layout(spec, answers)
+    xmin, xmax, ymin, ymax = lay.bounds
     fig = plt.figure(figsize=(min(60.0, (xmax - xmin) * 0.9), min(60.0, (ymax - ymin) * 0.9 + 0.4)))
     ax = fig.add_axes((0, 0, 1, 1 - 0.4 / ((ymax - ymin) * 0.9 + 0.4)))
     ax.set_xlim(xmin, xmax)
@@ -247,52 +322,27 @@ def render_png(spec: Spec, path: str | Path, answers: dict[str, Any] | None = No
     if spec.name:
         fig.suptitle(shorten(spec.name, 90), fontsize=10, y=0.995, va="top")
 
-    def arrow(pts: list[tuple[float, float]], color: str, style: str, head: bool = True) -> None:
+    def arrow(pts: list[tuple[float, float]], color: str, style: str) -> None:
         codes = [MplPath.MOVETO] + [MplPath.LINETO] * (len(pts) - 1)
-        ax.add_patch(FancyArrowPatch(path=MplPath(pts, codes), arrowstyle="-|>" if head else "-",
-                                     mutation_scale=10, color=color, lw=1.1, linestyle=STYLES[style],
-                                     zorder=1, shrinkA=0, shrinkB=0))
+        ax.add_patch(FancyArrowPatch(path=MplPath(pts, codes), arrowstyle="-|>", mutation_scale=10, color=color,
+                                     lw=1.1, linestyle=STYLES[style], zorder=1, shrinkA=0, shrinkB=0))
 
-    outs: dict[str, list[_Edge]] = {}
-    ins: dict[str, list[_Edge]] = {}
-    for e in fwd:
-        chain = [e.src, *e.via, e.dst]
-        outs.setdefault(e.src, []).append(e)
-        ins.setdefault(e.dst, []).append(e)
-        e.__dict__["_next"], e.__dict__["_prev"] = by_id[chain[1]].x, by_id[chain[-2]].x
-
-    def offsets(it: _Item, edges: list[_Edge], key: str) -> dict[int, float]:
-        edges = sorted(edges, key=lambda e: e.__dict__[key])
-        span = it.w * (0.25 if it.kind == "branch" else 0.5)
-        n = len(edges)
-        return {id(e): (0.0 if n == 1 else -span / 2 + span * i / (n - 1)) for i, e in enumerate(edges)}
-
-    out_dx = {k: v for nid, es in outs.items() for k, v in offsets(by_id[nid], es, "_next").items()}
-    in_dx = {k: v for nid, es in ins.items() for k, v in offsets(by_id[nid], es, "_prev").items()}
-    for e in fwd:
-        a, b = by_id[e.src], by_id[e.dst]
-        pts = [_port(a, out_dx[id(e)], True, ypos[a.level])]
-        for d in (by_id[v] for v in e.via):
-            pts += [(d.x, ypos[d.level] + DIAMOND_H / 2), (d.x, ypos[d.level] - DIAMOND_H / 2)]
-        pts.append(_port(b, in_dx[id(e)], False, ypos[b.level]))
-        color = "#9ca3af" if e.style != "solid" else "#374151"
-        arrow(pts, color, e.style)
+    for pts, e in lay.edges:
+        arrow(pts, "#9ca3af" if e.style != "solid" else "#374151", e.style)
         if e.label:
             (x1, y1), (x2, y2) = pts[0], pts[1]
             t = 0.45 if len(pts) == 2 else 0.6
             ax.text(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t, e.label, fontsize=7, ha="center", va="center",
-                    color="#111827", zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#d1d5db", lw=0.5))
-    for pts, e, side in lanes:
+                    color="#111827", zorder=4, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#d1d5db", lw=0.5))
+    for pts, e, side in lay.loops:
         arrow(pts, "#b91c1c", "dashed")
         lx = max(p[0] for p in pts) if side > 0 else min(p[0] for p in pts)
-        y0, y1 = pts[0][1], pts[-1][1]
-        ax.text(lx + 0.12 * side, (y0 + y1) / 2, "\n".join(wrap(e.label, 24, 3)), fontsize=7, color="#b91c1c",
-                ha="left" if side > 0 else "right", va="center", zorder=4)
-    for it in items:
+        ax.text(lx + 0.12 * side, (pts[0][1] + pts[-1][1]) / 2, "\n".join(wrap(e.label, 24, 3)), fontsize=7,
+                color="#b91c1c", ha="left" if side > 0 else "right", va="center", zorder=4)
+    for it in lay.items:
         if it.dummy:
             continue
-        x, y = it.x, ypos[it.level]
+        x, y = it.x, lay.ypos[it.level]
         fc, ec = COLORS.get(it.kind, "#ffffff"), "#374151"
         if it.kind == "branch":
             patch: Any = Polygon([(x, y + it.h / 2), (x + it.w / 2, y), (x, y - it.h / 2), (x - it.w / 2, y)],
@@ -303,9 +353,11 @@ def render_png(spec: Spec, path: str | Path, answers: dict[str, Any] | None = No
                              (x + it.w / 2 - sk, y - it.h / 2), (x - it.w / 2, y - it.h / 2)],
                             closed=True, fc=fc, ec=ec, lw=1, ls="--")
         else:
-            style = "round,pad=0,rounding_size=0.38" if it.kind == "output" else "round,pad=0,rounding_size=0.08"
+            style = "round,pad=0,rounding_size=0.08" if it.kind not in ("output", "end") else \
+                f"round,pad=0,rounding_size={it.h / 2 - 0.02:.2f}"
+            heavy = it.kind in ("loop", "parallel") or it.id == lay.output
             patch = FancyBboxPatch((x - it.w / 2, y - it.h / 2), it.w, it.h, boxstyle=style, fc=fc, ec=ec,
-                                   lw=2 if it.kind in ("loop", "parallel") or it.id == output else 1)
+                                   lw=2 if heavy else 1)
         patch.set_zorder(2)
         ax.add_patch(patch)
         ax.text(x, y, "\n".join(it.text), ha="center", va="center", fontsize=7, zorder=3, linespacing=1.15)

@@ -77,12 +77,12 @@ def _lenient(blob: str) -> Any:
             continue
         try:
             return json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     for candidate in (fixed, balanced):
         try:
             return yaml.safe_load(candidate)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             pass
     return None
 
@@ -103,7 +103,7 @@ def extract_json(text: str, keys: tuple[str, ...] = ("nodes", "steps")) -> Any:
         for m in re.finditer(r"[{\[]", blob):
             try:
                 obj, _end = dec.raw_decode(blob, m.start())
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(obj, (dict, list)) and obj:
                 candidates.append(obj)

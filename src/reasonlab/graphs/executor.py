@@ -8,15 +8,15 @@ with status "error", an error message naming the node, and the partial answers/s
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any
 
 from ..context import RunContext
-from ..errors import InputError
 from .bookkeeping import RunBook
 from .flowchart import FlowchartRunner
 from .graph_runner import GraphRunner
 from .outcome import GraphRun
-from .spec import Flowchart, Graph, Spec
+from .spec import Flowchart, Graph, GraphError, Spec
 from .steps import DEFAULT_MAX_TOKENS, StepRunner
 from .validate import check
 from .values import coerce
@@ -57,19 +57,20 @@ class Executor:
 
 
 def bind_inputs(spec: Spec, given: dict[str, Any], *, strict: bool = True) -> dict[str, Any]:
-    """Declared inputs with defaults applied and types coerced; unknown or missing → InputError."""
+    """Declared inputs with defaults applied and types coerced; unknown or missing → GraphError,
+    a value of the wrong type → InputError."""
     out: dict[str, Any] = {}
     unknown = [k for k in given if k not in spec.inputs]
     if unknown and strict:
         known = ", ".join(spec.inputs) or "none"
-        raise InputError(f"{spec.source}: unknown input {unknown[0]!r} (inputs: {known})")
+        raise GraphError(f"unknown input {unknown[0]!r} (inputs: {known})", source=spec.source)
     for name, var in spec.inputs.items():
         if name in given:
             out[name] = coerce(given[name], var.type, f"input {name!r}")
         elif var.default is not None:
             out[name] = coerce(var.default, var.type, f"input {name!r}")
         elif var.required:
-            raise InputError(f"{spec.source}: missing input {name!r} (pass --input {name}=VALUE)")
+            raise GraphError(f"missing input {name!r} (pass --input {name}=VALUE)", source=spec.source)
         else:
             out[name] = None
     return out
@@ -88,7 +89,7 @@ def run_spec(spec: Spec, model: Any = "smollm2", inputs: dict[str, Any] | None =
     return Executor(ctx, **kw).run(spec, bound)
 
 
-def run(spec: Spec | str, model: Any = "smollm2", *, cache: Any = True, seed: int = 0,
+def run(spec: Spec | str | PathLike[str], model: Any = "smollm2", *, cache: Any = True, seed: int = 0,
         max_calls: int | None = None, listeners: list[Any] | None = None, cancel: Any = None,
         concurrency: int | None = None, max_steps: int | None = None, temperature: float = 0.0,
         max_tokens: int = DEFAULT_MAX_TOKENS, inputs: dict[str, Any] | None = None, **more_inputs: Any) -> GraphRun:
@@ -97,7 +98,7 @@ def run(spec: Spec | str, model: Any = "smollm2", *, cache: Any = True, seed: in
     arguments; the spec's inputs as keyword arguments (or as `inputs=` when an input's name is one
     of these arguments). Returns a GraphRun (status "error" with
     partial results when a node fails); raises InputError/GraphError for a bad spec or inputs."""
-    if isinstance(spec, str):
+    if isinstance(spec, (str, PathLike)):
         from .loading import load
 
         spec = load(spec)

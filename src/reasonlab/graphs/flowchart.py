@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import InputError
-from .expr import evaluate
 from .bookkeeping import RunBook
+from .expr import evaluate
 from .outcome import GraphRun, NodeFailed, NodeRun
 from .spec import END, Flowchart, Node, Var
 from .steps import StepRunner

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .spec import Graph, Spec
-from .structure import input_uses, structure
+from .structure import end_jumps, input_uses, structure
 from .text_fit import shorten
 
 _SHAPES = {  # Mermaid node shapes per kind
@@ -62,6 +62,9 @@ def to_mermaid(spec: Spec, answers: dict[str, Any] | None = None) -> str:
             continue  # the arms are drawn inside the parallel step's subgraph
         arrow = f'-->|"{_label(e["label"], 20)}"|' if e["label"] else "-->"
         lines.append(f"  {e['from']} {arrow} {e['to']}")
+    for k, (nid, label, in_loop) in enumerate(end_jumps(spec)):
+        arrow = f'-->|"{_label(label, 20)}"|' if label else "-->"
+        lines.append(f'  {nid} {arrow} end_{k}(["{"end of round" if in_loop else "end"}"])')
     for n in spec.walk():
         if n.loop:
             last = n.loop.carry or n.loop.body[-1].id

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from ..answers.filters import STRICT, chains, choice_letter, run_chain
+from ..answers.filters import STRICT, Filter, chains, choice_letter, run_chain
 from ..errors import InputError
 from .values import coerce, is_yes
 
@@ -26,6 +27,7 @@ _HEDGE = re.compile(
     r"to\s+be\s+determined|tbd\b|ambiguous|missing|hard\s+to\s+say|depends\b)",
     re.IGNORECASE,
 )
+_MAYBE_LITERAL = re.compile(r"\s*(?:[\[({'\"+\-.\d]|(?:True|False|None)\s*$)")
 _CHAIN_KIND = {"number": "number", "choice": "choice", "text": "text"}
 
 
@@ -45,18 +47,30 @@ class Reading:
 
 def read_reply(text: str, kind: str = "text") -> Reading:
     """The answer in a node's reply for answer kind number | choice | text (see module docstring)."""
-    strict_chain, flexible_chain = chains(_CHAIN_KIND.get(kind, "auto"))
+    whole, stated_chain, loose = _chains(_CHAIN_KIND.get(kind, "auto"))
     t = text or ""
+    if _MAYBE_LITERAL.match(t):  # a reply that is one value (a number, a list, True…)
+        got, name = run_chain(t, whole)
+        if got:
+            return Reading(got, got, name)
     for piece in [*_STATEMENTS.split(t), t]:  # statement by statement, then the whole (a multi-line \boxed{})
         stated, _ = run_chain(piece, STRICT)
         if stated is None or is_hedge(stated):
             continue
-        got, name = run_chain(piece, strict_chain)
+        got, name = run_chain(piece, stated_chain)
         if got:
             return Reading(got, got, name)
-    loose = flexible_chain[len(strict_chain):]
     got, name = run_chain(t, loose)
     return Reading(None, got, name)
+
+
+@lru_cache(maxsize=16)
+def _chains(kind: str) -> tuple[list[Filter], list[Filter], list[Filter]]:
+    """The kind's strict chain split into filters of the whole reply (before the answer-statement
+    filters) and the statement filters, and the flexible chain's looser rest."""
+    strict_chain, flexible_chain = chains(kind)
+    n_whole = len(strict_chain) - len(STRICT)
+    return strict_chain[:n_whole], strict_chain[n_whole:], flexible_chain[len(strict_chain):]
 
 
 def parse_answer(text: str, kind: str) -> tuple[Any, str | None]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from .expr import ExprError
 from .refs import graph_refs, node_refs
-from .spec import END, Graph, Node, Spec
+from .spec import END, Flowchart, Graph, Node, Spec
 
 
 def structure(spec: Spec) -> dict[str, Any]:
@@ -78,4 +78,33 @@ def input_uses(spec: Spec) -> list[tuple[str, str]]:
         except ExprError:
             refs = []
         out += [(r, n.id) for r in refs if r in spec.inputs]
+    return out
+
+
+def sequences(nodes: list[Node], parent: Node | None = None) -> list[tuple[list[Node], Node | None]]:
+    """Every step sequence (top level, loop bodies, parallel arms) with the step that holds it."""
+    out = [(nodes, parent)]
+    for n in nodes:
+        if n.loop:
+            out += sequences(n.loop.body, n)
+        for arm in n.arms or []:
+            out += sequences(arm, n)
+    return out
+
+
+def end_jumps(spec: Spec) -> list[tuple[str, str, bool]]:
+    """(step id, edge label, inside a loop body) for each flowchart jump to `end` and each branch
+    side that leaves its block — the edges `structure` leaves out. Inside a loop body such an end
+    finishes the round (the loop then checks its exit)."""
+    if not isinstance(spec, Flowchart):
+        return []
+    out: list[tuple[str, str, bool]] = []
+    for seq, parent in sequences(spec.nodes):
+        in_loop = parent is not None and parent.kind == "loop"
+        for i, n in enumerate(seq):
+            fall = seq[i + 1].id if i + 1 < len(seq) else None
+            jumps = [("yes", n.then), ("no", n.else_ or n.next or fall)] if n.kind == "branch" else \
+                [("", n.next)] if n.kind != "output" else []
+            out += [(n.id, label, in_loop) for label, target in jumps
+                    if target == END or (target is None and n.kind == "branch")]
     return out

@@ -93,6 +93,9 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
     """
     if len(text) > MAX_BYTES:
         raise GraphError(f"file too large ({len(text)} characters; at most {MAX_BYTES})", source=source)
+    deep = _flow_depth_over(text, MAX_DEPTH)
+    if deep is not None:  # caught before the scanner walks a long run of brackets
+        raise GraphError(f"refused: nested deeper than {MAX_DEPTH} levels", source=source, line=deep)
     loader = _BoundedLoader(text)
     try:
         root = loader.get_single_node()
@@ -117,6 +120,34 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
     if root is not None:
         _walk(root, (), lines)
     return data, lines
+
+
+def _flow_depth_over(text: str, limit: int) -> int | None:
+    """The line where unquoted [ / { brackets (outside comments) nest deeper than `limit`, else None.
+    A quick pre-check only: the composer's depth bound is the rule."""
+    depth, line, quote, i, n = 0, 1, "", 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'" and (i == 0 or text[i - 1] in " \t\n[{,:"):
+            quote = c
+        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            end = text.find("\n", i)
+            i = n if end < 0 else end - 1
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
 
 
 def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:

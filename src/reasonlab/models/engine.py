@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import ctypes
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Completion, DeltaFn, GenParams, ModelError
+from .kv_slots import Slots, lcp
 from .repetition import DEFAULT_GUARD, FINISH_REPETITION
 
 PREFILL_WHILE_DECODING = 128  # prompt tokens per step while others generate: keeps their streams smooth
@@ -72,14 +72,6 @@ class _Seq:
     logprobs: list[float] = field(default_factory=list)
 
 
-def _lcp(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
 def _held_back(text: str, stops: tuple[str, ...]) -> int:
     """Length of the longest end of `text` that could still grow into a stop string."""
     best = 0
@@ -97,10 +89,7 @@ class Engine:
     def __init__(self, model: Any) -> None:
         self.m = model
         self.lc = model._lc
-        self.n_slots = model.n_seq_max
-        self.slot_tokens: list[list[int]] = [[] for _ in range(self.n_slots)]
-        self.slot_used = [0.0] * self.n_slots
-        self.owner: list[_Seq | None] = [None] * self.n_slots
+        self.kv = Slots(self.lc, model._mem, model.n_seq_max, model.n_ctx)
         self.pending: deque[_Request] = deque()
         self.tasks: deque[tuple[Callable[[], Any], dict[str, Any]]] = deque()
         self.active: list[_Seq] = []
@@ -186,7 +175,7 @@ class Engine:
                     with self.cv:  # nothing admitted and nothing running: wait for a change
                         self.cv.wait(0.05)
             except BaseException as e:  # noqa: BLE001 - handed to every caller in flight
-                self._clear_all()
+                self.kv.clear_all()
                 self._fail_all(e if isinstance(e, Exception) else ModelError(str(e)))
 
     def _fail_all(self, err: BaseException) -> None:
@@ -205,59 +194,19 @@ class Engine:
             box["error"] = err
             box["done"].set()
 
-    def _free_slots(self) -> list[int]:
-        return [s for s in range(self.n_slots) if self.owner[s] is None]
-
     def _run_tasks(self) -> None:
         while self.tasks:
-            free = self._free_slots()
+            free = self.kv.free()
             if not free:
                 return
             with self.cv:
                 fn, box = self.tasks.popleft()
-            slot = min(free, key=lambda s: self.slot_used[s])
+            slot = min(free, key=lambda s: self.kv.used[s])
             try:
                 box["result"] = fn(slot)
             except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
                 box["error"] = e
             box["done"].set()
-
-    # -- KV bookkeeping ---------------------------------------------------------------------
-    def clear_slot(self, slot: int, keep: int = 0) -> None:
-        """Drop the cells of `slot` from position `keep` on."""
-        if keep < len(self.slot_tokens[slot]):
-            if not self.lc.llama_memory_seq_rm(self.m._mem, slot, keep, -1):
-                self.lc.llama_memory_seq_rm(self.m._mem, slot, -1, -1)
-                keep = 0
-            del self.slot_tokens[slot][keep:]
-
-    def _clear_all(self) -> None:
-        self.lc.llama_memory_clear(self.m._mem, True)
-        for s in range(self.n_slots):
-            self.slot_tokens[s] = []
-
-    def _cells_in_use(self) -> int:
-        """Cells held, counted without sharing except a request's prompt across its samples."""
-        idle = sum(len(self.slot_tokens[s]) for s in range(self.n_slots) if self.owner[s] is None)
-        reqs = {id(q.req): len(q.req.tokens) for q in self.active}
-        return idle + sum(reqs.values()) + sum(q.req.max_new for q in self.active)
-
-    def _room(self, req: _Request, target: int, keep_from: set[int]) -> bool:
-        """Make room for one more sequence of `req` on `target`, evicting idle caches (LRU)."""
-        extra = req.max_new + (0 if any(q.req is req for q in self.active) else len(req.tokens))
-        extra -= len(self.slot_tokens[target])  # its cache becomes part of the prompt count
-        idle = sorted((s for s in self._free_slots() if s != target and s not in keep_from and self.slot_tokens[s]),
-                      key=lambda s: self.slot_used[s])
-        while self._cells_in_use() + extra > self.m.n_ctx and idle:
-            self.clear_slot(idle.pop(0))
-        if self._cells_in_use() + extra <= self.m.n_ctx:
-            return True
-        if not self.active:  # alone, it always fits once every other cache is gone
-            for s in keep_from:
-                if s != target:
-                    self.clear_slot(s)
-            return True
-        return False
 
     # -- admission --------------------------------------------------------------------------
     def _admit(self) -> None:
@@ -269,8 +218,7 @@ class Engine:
                     req.results[j] = Completion("", len(req.tokens), 0, "cancelled")
                 req.waiting.clear()
             while req.waiting and not req.reading:
-                free = self._free_slots()
-                if not free or not self._admit_one(req, free):
+                if not self.kv.free() or not self._admit_one(req):
                     break
             if not req.waiting:
                 with self.cv:
@@ -278,20 +226,14 @@ class Engine:
                         self.pending.remove(req)
                 if req.running == 0:
                     req.done.set()
-            if not self._free_slots():
+            if not self.kv.free():
                 return
 
-    def _admit_one(self, req: _Request, free: list[int]) -> bool:
+    def _admit_one(self, req: _Request) -> bool:
         prefix = req.tokens[:-1]
-        own = {s: _lcp(self.slot_tokens[s], prefix) for s in free}
-        target = max(free, key=lambda s: (own[s], not self.slot_tokens[s], -self.slot_used[s]))
-        src, shared = target, own[target]
-        for s in range(self.n_slots):  # a busy slot may hold more of the prompt (a sibling sample)
-            if s not in own:
-                k = _lcp(self.slot_tokens[s], prefix)
-                if k > shared:
-                    src, shared = s, k
-        if not self._room(req, target, {src}):
+        target, src, shared = self.kv.choose(prefix)
+        extra = req.max_new + (0 if any(q.req is req for q in self.active) else len(req.tokens))
+        if not self.kv.make_room(extra, self.active, target, {src}):
             return False
         j = req.waiting[0]
         try:
@@ -301,19 +243,13 @@ class Engine:
             req.waiting.clear()
             return False
         req.waiting.popleft()
-        if src != target:
-            self.clear_slot(target)
-            self.lc.llama_memory_seq_cp(self.m._mem, src, target, 0, shared)
-            self.slot_tokens[target] = prefix[:shared]
-        else:
-            self.clear_slot(target, shared)
+        self.kv.take(target, src, shared, prefix)
         seq = _Seq(req, j, target, sampler, cursor=shared)
         if shared >= len(prefix):
             seq.next_tok, seq.pos = req.tokens[-1], len(prefix)
         else:
             req.reading = True
-        self.owner[target] = seq
-        self.slot_used[target] = time.monotonic()
+        self.kv.owner[target] = seq
         self.active.append(seq)
         req.running += 1
         return True
@@ -321,12 +257,10 @@ class Engine:
     # -- scoring and resets (tasks) -----------------------------------------------------------
     def score(self, slot: int, full: list[int], logits_from: int, on_logits: Callable[[int, Any], None]) -> None:
         """Decode `full` on `slot` (reusing its cached prefix) with logits from `logits_from` on."""
-        keep = min(_lcp(self.slot_tokens[slot], full), logits_from)
-        self.clear_slot(slot, keep)
-        if self._cells_in_use() + len(full) - keep > self.m.n_ctx:
-            for s in self._free_slots():
-                if s != slot:
-                    self.clear_slot(s)
+        keep = min(lcp(self.kv.tokens[slot], full), logits_from)
+        self.kv.clear(slot, keep)
+        if self.kv.cells_in_use(self.active) + len(full) - keep > self.m.n_ctx:
+            self.kv.clear_idle(but=slot)
         b, n_batch = self.m._batch, self.m.n_batch
         for start in range(keep, len(full), n_batch):
             chunk = full[start:start + n_batch]
@@ -337,16 +271,15 @@ class Engine:
                 b.seq_id[i][0] = slot
                 b.logits[i] = start + i >= logits_from
             self._decode(len(chunk))
-            self.slot_tokens[slot].extend(chunk)
+            self.kv.tokens[slot].extend(chunk)
             for i in range(len(chunk)):
                 if start + i >= logits_from:
                     on_logits(start + i, self.lc.llama_get_logits_ith(self.m._ctx.ctx, i))
-        self.slot_used[slot] = time.monotonic()
+        self.kv.touch(slot)
 
     def reset(self, _slot: int = 0) -> None:
         """Forget every cache not in use."""
-        for s in self._free_slots():
-            self.clear_slot(s)
+        self.kv.clear_idle()
 
     # -- one decode step --------------------------------------------------------------------
     def _step(self) -> None:
@@ -380,22 +313,20 @@ class Engine:
         self.steps += 1
         self.max_batch_seqs = max(self.max_batch_seqs, len({id(e[0]) for e in entries}))
         for i, (s, tok, _pos, want) in enumerate(entries):
-            self.slot_tokens[s.slot].append(tok)
+            self.kv.tokens[s.slot].append(tok)
             if want:
                 if s.next_tok < 0:  # just read its prompt: the other samples may copy it now
                     s.req.reading = False
                 self._sample(s, i)
-        now = time.monotonic()
         for s in self.active:
-            self.slot_used[s.slot] = now
+            self.kv.touch(s.slot)
 
     def _decode(self, n_tokens: int) -> None:
         b = self.m._batch
         b.n_tokens = n_tokens
         rc = self.lc.llama_decode(self.m._ctx.ctx, b)
         if rc == 1:  # no room: drop every idle cache and try once more
-            for s in self._free_slots():
-                self.clear_slot(s)
+            self.kv.clear_idle()
             rc = self.lc.llama_decode(self.m._ctx.ctx, b)
         if rc != 0:
             why = "no room left in the KV cache" if rc == 1 else f"llama_decode returned {rc}"
@@ -442,7 +373,7 @@ class Engine:
         if s.sampler is not None:
             self.lc.llama_sampler_free(s.sampler)
             s.sampler = None
-        self.owner[s.slot] = None
+        self.kv.owner[s.slot] = None
 
     def _finish(self, s: _Seq, reason: str) -> None:
         req = s.req

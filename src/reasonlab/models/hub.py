@@ -1,7 +1,7 @@
 """GGUF models from the Hugging Face hub: ``hf:OWNER/REPO/FILE.gguf`` and ``hf:OWNER/REPO:QUANT``.
 
-Files go through `huggingface_hub` (its cache, resumable downloads, progress bars, the token
-from ``HF_TOKEN`` or ``hf auth login``). The environment is read at each call, not at import:
+Files go through `huggingface_hub` (its cache, retries that resume with HTTP Range, progress
+bars, the token from ``HF_TOKEN`` or ``hf auth login``). The environment is read at each call:
 ``HF_ENDPOINT`` (another hub or a mirror), ``HF_HUB_CACHE``/``HF_HOME`` (where files live) and
 ``HF_HUB_OFFLINE=1`` (use only what is cached). A spec may end in ``@REVISION`` (branch, tag or commit).
 

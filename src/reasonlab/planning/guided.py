@@ -20,7 +20,7 @@ from ..context import RunContext
 from .grammar import choice_grammar
 from .parse import strip_bullet
 from .pddl import GroundAction
-from .render import PLAN_END, PLAN_START, join_words, plan_lines, state_words
+from .program_values import PLAN_END, PLAN_START, join_words, plan_lines, state_words
 from .simulate import State, initial_state, step, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate
@@ -151,14 +151,17 @@ class _ModelChooser:
         return options[0]
 
 
-def guided_search(ctx: RunContext, planning: PlanningTask, opts: GuidedOptions | None = None) -> GuidedOutcome:
-    """Search with the model (or random choice) as the heuristic; see the module docstring."""
+def guided_search(ctx: RunContext | None, planning: PlanningTask, opts: GuidedOptions | None = None) -> GuidedOutcome:
+    """Search with the model (or random choice) as the heuristic; see the module docstring.
+    `ctx` may be None for the random chooser (no model, no events)."""
     o = opts or GuidedOptions()
     if o.chooser not in CHOOSERS:
         raise ValueError(f"chooser must be one of {', '.join(CHOOSERS)}")
+    if ctx is None and o.chooser == "model":
+        raise ValueError("the model chooser needs a RunContext")
     view, vocab = planning.task.strips, planning.vocab
     rng = random.Random(f"{o.seed}:{planning.task.name}:{planning.task.problem_text}")
-    choose_model = _ModelChooser(ctx, planning, o) if o.chooser == "model" else None
+    choose_model = _ModelChooser(ctx, planning, o) if ctx is not None and o.chooser == "model" else None
     grounded = planning.ground_actions()
     start = initial_state(view)
     visited: set[State] = {start}
@@ -168,7 +171,8 @@ def guided_search(ctx: RunContext, planning: PlanningTask, opts: GuidedOptions |
 
     def record(s: Step) -> None:
         out.steps.append(s)
-        ctx.emit("plan_step", s.to_dict())
+        if ctx is not None:
+            ctx.emit("plan_step", s.to_dict())
 
     while True:
         node = stack[-1]

@@ -32,7 +32,7 @@ from ..errors import InputError
 from .grammar import plan_grammar
 from .parse import ParsedPlan, parse_plan
 from .pddl import GroundAction
-from .render import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
+from .program_values import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
 from .simulate import Trace, simulate, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate
@@ -179,7 +179,8 @@ def _statement(vocab: Vocabulary, state: Any, goal: Any) -> str:
             f"My plan is as follows:\n\n{PLAN_START}")
 
 
-def _candidate(planning: PlanningTask, prefix: list[GroundAction], text: str, finish: str) -> Candidate:
+def _candidate(planning: PlanningTask, prefix: list[GroundAction], text: str, finish: str,
+               trim: bool) -> Candidate:
     vocab, view = planning.vocab, planning.task.strips
     parsed = parse_plan(text, vocab, truncated=finish in ("length", "repetition"))
     if finish == "repetition":  # the degeneration guard stopped it: a failed candidate
@@ -193,7 +194,7 @@ def _candidate(planning: PlanningTask, prefix: list[GroundAction], text: str, fi
     verdict = validate(planning.task, attempt, vocab)
     trace = simulate(view, attempt)
     cand = Candidate(text, finish, parsed, attempt, verdict, verdict.critique, trace)
-    if not verdict.valid and trace.goal_reached_at:  # the goals held part-way: try the plan cut there
+    if trim and not verdict.valid and trace.goal_reached_at:  # the goals held part-way: try it cut there
         cut = attempt[: trace.goal_reached_at]
         v2 = validate(planning.task, cut, vocab)
         if v2.valid:
@@ -226,7 +227,7 @@ def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None =
         comps = ctx.generate(messages, n=k, label=f"{o.label}-round-{r}", temperature=temp, max_tokens=o.max_tokens,
                              stop=[PLAN_END, "[STATEMENT]"], sample_offset=(r - 1) * k, grammar=grammar,
                              meta={"round": r, "prefix": len(prefix)})
-        cands = [_candidate(planning, prefix, c.text, c.finish_reason) for c in comps]
+        cands = [_candidate(planning, prefix, c.text, c.finish_reason, o.prefix) for c in comps]
         for c in cands:
             if c.verdict is not None and not c.valid:
                 key = tuple(c.attempt)

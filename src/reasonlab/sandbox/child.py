@@ -142,9 +142,12 @@ def launch(argv: list[str], *, stdin: bool, cwd: str, env: dict[str, str], uid: 
             kw |= {"user": uid, "group": uid, "extra_groups": []}
     else:
         kw = {"preexec_fn": _preexec(cgroup, uid, restrict)}
-    return subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds,
-                            env=env, cwd=cwd, **kw)  # noqa: PLW1509 - restrictions must be set in the child
+    try:
+        return subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds,
+                                env=env, cwd=cwd, **kw)  # noqa: PLW1509 - restrictions must be set in the child
+    except subprocess.SubprocessError as e:  # the child's setup (cgroup, uid, Landlock) failed
+        raise SandboxError(f"could not start the sandboxed process: {e}") from e
 
 
 def collect(proc: subprocess.Popen, limits: Limits, deadline: float,

@@ -96,7 +96,7 @@ def _v2_candidates() -> list[str]:
     mount = next((m for m, fs, _ in _mounts() if fs == "cgroup2"), None)
     if own is None or mount is None:
         return []
-    here = os.path.join(mount, own.lstrip("/"))
+    here = os.path.normpath(os.path.join(mount, own.lstrip("/")))
     if own == "/":
         try:  # the root cgroup may hold processes and still hand controllers down
             if not {"memory", "pids"} <= set(_read(f"{here}/cgroup.subtree_control").split()):
@@ -128,6 +128,18 @@ def _works(layout: CgroupLayout) -> str | None:
     return None
 
 
+def _remove_stale(layout: CgroupLayout) -> None:
+    """Remove empty run cgroups left by a reasonlab process that died (kill -9) mid-run."""
+    for parent in layout.parents.values():
+        for d in Path(parent).glob("reasonlab-sandbox-*-*"):
+            pid = d.name.split("-")[2]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass  # still holds processes: left alone
+
+
 @functools.lru_cache(maxsize=1)
 def cgroup_layout() -> tuple[CgroupLayout | None, str]:
     """(layout, description) of how tree caps work here; layout None means per-process rlimits."""
@@ -142,6 +154,7 @@ def cgroup_layout() -> tuple[CgroupLayout | None, str]:
         layout = CgroupLayout(2, {"unified": parent})
         err = _works(layout)
         if err is None:
+            _remove_stale(layout)
             return layout, layout.describe()
         why.append(f"cgroup v2 {parent}: {err}")
     v1 = _v1_parents()
@@ -149,6 +162,7 @@ def cgroup_layout() -> tuple[CgroupLayout | None, str]:
         layout = CgroupLayout(1, v1)
         err = _works(layout)
         if err is None:
+            _remove_stale(layout)
             return layout, layout.describe()
         why.append(f"cgroup v1: {err}")
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from importlib import resources
@@ -15,12 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from ..context import BudgetExceeded, Cancelled
+from ..conversation import ConversationError, messages_from_history, normalise_messages, problem_from_messages
 from ..errors import InputError, ReasonlabError
 from ..models.base import ModelError
 from ..problem import Result
 from .config import ServerConfig, accepted_hosts
-from ..conversation import ConversationError, messages_from_history, normalise_messages, problem_from_messages
 from .http_errors import APIError, error_response
+from .request_schema import ChatGLMRequest, ChatRequest, ReasonlabBlock, parse, top_level_options
+from .safe_json import SafeJSONResponse, dumps, parse_body
 from .scheduler import Job
 from .security import APIKeyMiddleware, BodyLimitMiddleware, CrossSiteMiddleware
 from .service import ReasoningService, RunRequest
@@ -55,7 +56,8 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
         service.queue.close()
 
     # no /docs: Swagger UI would load scripts from a CDN, and nothing here may come from the internet
-    app = FastAPI(title="reasonlab", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="reasonlab", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+                  default_response_class=SafeJSONResponse)
     app.state.service = service
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
     app.add_middleware(APIKeyMiddleware, keys=config.api_keys, admin_key=config.admin_key)
@@ -64,11 +66,17 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
 
     @app.exception_handler(APIError)
     async def _api_error(_request: Request, exc: APIError) -> JSONResponse:
-        return exc.response()
+        return SafeJSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(ClientGone)
     async def _gone(_request: Request, _exc: ClientGone) -> Response:
         return Response(status_code=499)  # nobody is listening; logged as 499 in the access log
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request failed", exc_info=exc)  # a bug: the client still gets a JSON body
+        return SafeJSONResponse(APIError(500, f"internal error ({type(exc).__name__})", code="internal_error").body(),
+                                status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -113,33 +121,28 @@ def create_app(config: ServerConfig | None = None, service: ReasoningService | N
     # -- chat ---------------------------------------------------------------------------------
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
-        body = await read_json(request)
+        body = parse(ChatRequest, await read_json(request))
         req, include_trace = build_request(service, request, body)
-        if body.get("stream"):
+        if body.stream:
             return start_stream(service, req, include_trace)
         job = service.start(req)
         result = await wait_for(request, service, job)
-        return JSONResponse(completion_body(service, req, result, include_trace))
+        return SafeJSONResponse(completion_body(service, req, result, include_trace))
 
     @app.post("/")
     async def chatglm(request: Request) -> Response:
         """ChatGLM-style API: {"prompt", "history": [[q, a], ...]} → {"response", "history", ...}."""
-        body = await read_json(request)
+        body = parse(ChatGLMRequest, await read_json(request))
         try:
-            messages = messages_from_history(body.get("prompt"), body.get("history"))
+            messages = messages_from_history(body.prompt, body.history)
         except ConversationError as e:
             raise APIError(400, str(e), code="invalid_request") from None
-        req, _ = build_request(service, request, {
-            "model": body.get("model"), "messages": messages, "temperature": body.get("temperature"),
-            "top_p": body.get("top_p"), "max_tokens": body.get("max_tokens"), "seed": body.get("seed"),
-            "user": body.get("user"),
-            "reasonlab": {"strategy": body.get("strategy"), "options": body.get("options")},
-        })
+        req, _ = build_request(service, request, body.as_chat(messages))
         job = service.start(req)
         result = await wait_for(request, service, job)
         content = answer_text(result)
-        history = [*(body.get("history") or []), [body["prompt"], content]]
-        return JSONResponse({"response": content, "history": history, "status": 200,
+        history = [*(body.history or []), [body.prompt, content]]
+        return SafeJSONResponse({"response": content, "history": history, "status": 200,
                              "time": time.strftime("%Y-%m-%d %H:%M:%S"), "trace_id": req.id,
                              "strategy": result.strategy, "answer": result.answer})
 
@@ -163,56 +166,38 @@ def who(request: Request) -> tuple[str, bool]:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise APIError(400, "request body is not valid JSON", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "request body must be a JSON object", code="invalid_json")
-    return data
+    """The body as a JSON object (strict: see `safe_json.parse_body`), or APIError 400."""
+    return parse_body(await request.body())
 
 
-def build_request(service: ReasoningService, request: Request, body: dict[str, Any]) -> tuple[RunRequest, bool]:
-    """Validate an OpenAI-style body into a RunRequest (raises APIError 400/404)."""
+def build_request(service: ReasoningService, request: Request, body: dict[str, Any] | ChatRequest,
+                  ) -> tuple[RunRequest, bool]:
+    """Validate an OpenAI-style body into a RunRequest (raises APIError 400/404).
+
+    The body is checked against `request_schema.ChatRequest` (strict types, ranges), the
+    strategy options against the strategy's own option types and the server's caps.
+    """
+    req = body if isinstance(body, ChatRequest) else parse(ChatRequest, body)
+    raw_messages = None if req.messages is None else [m.model_dump(exclude_none=True) for m in req.messages]
     try:
-        messages = normalise_messages(body.get("messages"))
+        messages = normalise_messages(raw_messages)
     except ConversationError as e:
         raise APIError(400, str(e), param="messages", code="invalid_messages") from None
-    rl = body.get("reasonlab") or {}
-    if not isinstance(rl, dict):
-        raise APIError(400, "'reasonlab' must be an object: {\"strategy\": ..., \"options\": {...}}",
-                       param="reasonlab")
-    strategy, mid = service.resolve(body.get("model"), rl.get("strategy"))
-    n = body.get("n")
-    if n not in (None, 1):
+    rl = req.reasonlab or ReasonlabBlock()
+    strategy, mid = service.resolve(req.model, rl.strategy)
+    if req.n not in (None, 1):
         raise APIError(400, "only n=1 is supported: use a sampling strategy (e.g. self-consistency/MODEL) "
                             "to combine several samples", param="n", code="unsupported_n")
-    top: dict[str, Any] = {}
-    for k in ("temperature", "top_p", "stop"):
-        if body.get(k) is not None:
-            top[k] = body[k]
-    for k in ("max_completion_tokens", "max_tokens"):
-        if body.get(k) is not None:
-            service.check_tokens({k: body[k]})
-            top["max_tokens"] = body[k]
-    given = rl.get("options") or {}
-    if not isinstance(given, dict):
-        raise APIError(400, "'reasonlab.options' must be an object", param="reasonlab.options")
-    service.check_options(given)
-    seed = body.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise APIError(400, "'seed' must be an integer", param="seed")
+    options = service.request_options(strategy, top_level_options(req), dict(rl.options or {}))
     owner, _admin = who(request)
     # Fair queueing per client: with keys, per key (a key holder can't split itself into many clients);
     # without, by what the request says (`user`, X-Client-Id) or its address.
-    client = owner if owner != "local" else (body.get("user") or request.headers.get("x-client-id") or (
+    client = owner if owner != "local" else (req.user or request.headers.get("x-client-id") or (
         request.client.host if request.client else "anonymous"))
-    req = RunRequest(model_id=mid, strategy=strategy, options={**service.options_for(strategy, top), **given},
-                     problem=problem_from_messages(messages), client=str(client)[:200], seed=seed or 0,
-                     owner=owner,
-                     public_model=str(body.get("model") or mid))
-    return req, bool(rl.get("trace", True))
+    run = RunRequest(model_id=mid, strategy=strategy, options=options,
+                     problem=problem_from_messages(messages), client=str(client)[:200], seed=req.seed or 0,
+                     owner=owner, public_model=str(req.model or mid))
+    return run, rl.trace
 
 
 async def wait_for(request: Request, service: ReasoningService, job: Job) -> Result:
@@ -293,10 +278,10 @@ def start_stream(service: ReasoningService, req: RunRequest, include_trace: bool
     events = EventStream()
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        return json.dumps({"id": req.id, "object": "chat.completion.chunk", "created": req.created,
+        return dumps({"id": req.id, "object": "chat.completion.chunk", "created": req.created,
                            "model": req.public_model, "system_fingerprint": None,
                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-                           **extra}, ensure_ascii=False, default=str)
+                           **extra})
 
     def listener(event: str, payload: dict[str, Any]) -> None:
         if event == "result":
@@ -319,7 +304,7 @@ def start_stream(service: ReasoningService, req: RunRequest, include_trace: bool
                 result = job.future.result()
             except BaseException as e:  # noqa: BLE001 - sent as an SSE error event
                 err = run_error(e)
-                yield json.dumps(err.body())
+                yield dumps(err.body())
                 return
             yield chunk({"content": answer_text(result)})
             yield chunk({}, "stop", usage=usage_of(result),

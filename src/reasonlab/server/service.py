@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 import uuid
@@ -15,21 +14,17 @@ from typing import Any
 from ..context import Listener
 from ..errors import ReasonlabError
 from ..models import Model, load_model, parse_spec
+from ..problem import Problem, Result
 from ..strategies import StrategyError, describe_options, get_strategy, list_strategies
 from ..strategies.base import Strategy
-from ..problem import Problem, Result
+from ..strategies.options import Limits as OptionLimits
+from ..strategies.options import OptionError, check_tokens, option_names
+from ..strategies.options import validate as validate_options
 from .config import ServerConfig
-from .http_errors import APIError
 from .gate import GatedModel, ModelGate
+from .http_errors import APIError
 from .scheduler import FairQueue, Job, QueueFull
 from .traces import TraceStore
-
-# Request options are untrusted input. Caps bound the work (and sandbox time) one request may ask
-# for; options that would run code unisolated are refused, and so are values naming server files.
-OPTION_CAPS: dict[str, float] = {"samples": 32, "prompts": 8, "verifier_samples": 8, "shots": 16, "rounds": 20,
-                                 "timeout_s": 10.0, "memory_mb": 1024, "workers": 4, "concurrency": 4,
-                                 "max_steps": 64, "max_nodes": 16, "max_subquestions": 12, "round_size": 32}
-_PATHLIKE = re.compile(r"[/\\]|^[~.]|[A-Za-z0-9_-]\.[A-Za-z]{1,6}$")
 
 
 def model_id(spec: str) -> str:
@@ -42,6 +37,11 @@ def model_id(spec: str) -> str:
         return ms.embedded
     if ms.backend in ("llama", "scripted"):
         return Path(ms.target).stem
+    if ms.backend == "hf":  # no '/': it would read as STRATEGY/MODEL
+        from ..models.hub import parse_ref
+
+        ref = parse_ref(ms.target)
+        return Path(ref.filename).stem if ref.filename else ref.repo_id.split("/")[1] + (f"-{ref.quant}" if ref.quant else "")
     return ms.target
 
 
@@ -76,7 +76,7 @@ class ReasoningService:
                 if mid in self.models:
                     raise ReasonlabError(f"two --model options have the same name {mid!r}: name one NAME=SPEC")
                 real = spec.partition("=")[2] if "=" in spec.split(":")[0] else spec
-                local = parse_spec(real).backend == "llama"
+                local = parse_spec(real).backend in ("llama", "hf")
                 self.models[mid] = load_model(real, **({"n_threads": config.threads} if config.threads and local else {}))
                 self.aliases[real] = mid
         self.gates = {mid: ModelGate(m, merge_identical=config.merge_identical) for mid, m in self.models.items()}
@@ -149,37 +149,27 @@ class ReasoningService:
         return APIError(400, f"unknown strategy {name!r} (strategies: {', '.join(self.strategy_names())})",
                         param=param, code="unknown_strategy")
 
-    def check_tokens(self, options: dict[str, Any], param_prefix: str = "") -> None:
-        limit = self.config.max_tokens_limit
-        for k, v in options.items():
-            if "tokens" in k and isinstance(v, (int, float)) and not isinstance(v, bool):
-                if v > limit:
-                    raise APIError(400, f"{param_prefix}{k}={v} exceeds the server limit of {limit} tokens",
-                                   param=f"{param_prefix}{k}", code="max_tokens_exceeded")
-                if v < 1:
-                    raise APIError(400, f"{param_prefix}{k} must be at least 1", param=f"{param_prefix}{k}")
+    def request_options(self, strategy: str, top: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """A request's strategy options, typed and checked (raises APIError 400).
 
-    def check_options(self, options: dict[str, Any]) -> None:
-        """Refuse options a remote client must not set: unisolated execution, file paths, huge budgets."""
-        self.check_tokens(options, "reasonlab.options.")
-        for k, v in options.items():
-            param = f"reasonlab.options.{k}"
-            if "unsafe" in k:
-                raise APIError(400, f"option {k} cannot be set through the server: model-written code only "
-                                    "ever runs in the sandbox", param=param, code="forbidden_option")
-            if isinstance(v, str) and _PATHLIKE.search(v):
-                raise APIError(400, f"option {k}={v!r} looks like a file path; the server only accepts "
-                                    "built-in names for it", param=param, code="forbidden_option")
-            cap = OPTION_CAPS.get(k)
-            num = v
-            if isinstance(v, str):
-                try:
-                    num = float(v)
-                except ValueError:
-                    num = None
-            if cap is not None and isinstance(num, (int, float)) and not isinstance(num, bool) and num > cap:
-                raise APIError(400, f"option {k}={v} exceeds the server limit of {cap:g}", param=param,
-                               code="option_limit")
+        `top`: the OpenAI sampling fields (kept where the strategy has the option); `given`: the
+        `reasonlab.options` block, which wins. Both go through `strategies.options.validate` in
+        strict mode with the server's caps: the allow-list, `--max-tokens-limit` for every
+        `*_tokens` option, SERVER_CAPS, sandbox limits only ever tightened.
+        """
+        limits = OptionLimits.server(self.config.max_tokens_limit, max_calls=self.config.max_calls)
+        try:
+            top = dict(top)
+            for name in ("max_completion_tokens", "max_tokens"):  # max_tokens wins when both are given
+                if top.get(name) is not None:
+                    check_tokens(name, top[name], limits.max_tokens, name)
+                    top["max_tokens"] = top.pop(name)
+            cls = self._strategies[strategy]
+            mine = validate_options(cls, self.options_for(strategy, top), strict=True, limits=limits)
+            mine.update(validate_options(cls, given, strict=True, limits=limits, param_prefix="reasonlab.options."))
+        except OptionError as e:
+            raise APIError(400, str(e), param=e.param, code=e.code) from None
+        return mine
 
     def build_strategy(self, name: str, options: dict[str, Any]) -> Strategy:
         try:
@@ -192,8 +182,7 @@ class ReasoningService:
 
     def options_for(self, strategy: str, given: dict[str, Any]) -> dict[str, Any]:
         """Keep only the options the strategy has (for top-level OpenAI params like temperature)."""
-        cls = self._strategies[strategy]
-        names = {o["name"] for o in describe_options(cls.Options)}
+        names = option_names(self._strategies[strategy])
         return {k: v for k, v in given.items() if k in names}
 
     # -- running ----------------------------------------------------------------------------

@@ -33,6 +33,10 @@ class FewShotOptions(Options):
     shots: int = opt(4, "number of exemplars in the prompt")
     selection: str = opt("fixed", "fixed = the first `shots` of the set; similar = most similar by procedure")
     similarity: str = opt("tfidf", "similarity for selection=similar: tfidf or embedding:MODEL (installed)")
+
+
+@dataclass
+class FewShotCoTOptions(FewShotOptions):
     loop_retries: int = opt(1, "a reply stopped as a loop is drawn again this many times (sampling, new seed)")
 
 
@@ -67,8 +71,8 @@ def fewshot_messages(exemplars: list[Exemplar], problem: Problem) -> list[dict[s
     return msgs
 
 
-def complete_without_loops(ctx: RunContext, messages: list[dict[str, str]], *, label: str, temperature: float,
-                           max_tokens: int, retries: int) -> tuple[str, int]:
+def complete_without_loops(ctx: RunContext, messages: list[dict[str, Any]], *, label: str, temperature: float,
+                           max_tokens: int, retries: int, stop: list[str] | None = None) -> tuple[str, int]:
     """One reply; a reply stopped as a loop is drawn again at temperature ≥ 0.7 with sample index 1, 2, ….
 
     Returns (text, loops); the text is "" when every draw looped.
@@ -77,7 +81,7 @@ def complete_without_loops(ctx: RunContext, messages: list[dict[str, str]], *, l
     for attempt in range(retries + 1):
         c = ctx.generate(messages, n=1, label=label if attempt == 0 else f"{label} retry {attempt}",
                          temperature=temperature if attempt == 0 else max(temperature, 0.7),
-                         max_tokens=max_tokens, sample_offset=attempt)[0]
+                         max_tokens=max_tokens, sample_offset=attempt, stop=stop)[0]
         if not failed(c.finish_reason):
             return c.text, loops
         loops += 1
@@ -94,7 +98,7 @@ def read_answer(text: str, kind: str) -> tuple[str | None, str | None]:
 class FewShotCoT(Strategy):
     name = "few-shot-cot"
     description = "Worked examples (question, step-by-step solution) before the question; one reasoning call."
-    Options = FewShotOptions
+    Options = FewShotCoTOptions
 
     def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
         o = self.options

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ..errors import InputError
 from .base import Strategy, StrategyError
 
 TOKEN_CAP = 100_000  # no single call needs more tokens than this, whatever the context size
@@ -64,27 +65,36 @@ def _tokens() -> Rule:
 RULES: dict[str, Rule] = {
     "temperature": Rule(ge=0, le=2), "retry_temperature": Rule(ge=0, le=2), "top_p": Rule(gt=0, le=1),
     "max_tokens": _tokens(), "extract_tokens": _tokens(), "plan_tokens": _tokens(), "decompose_tokens": _tokens(),
+    "finish_tokens": _tokens(), "max_tokens_total": Rule(ge=1, le=100 * TOKEN_CAP),
     "samples": Rule(ge=1, le=1024), "prompts": Rule(ge=1, le=64), "verifier_samples": Rule(ge=1, le=64),
     "shots": Rule(ge=0, le=64), "rounds": Rule(ge=0, le=100), "round_size": Rule(ge=0, le=1024),
     "workers": Rule(ge=1, le=64), "concurrency": Rule(ge=1, le=64), "max_steps": Rule(ge=1, le=10_000),
-    "max_nodes": Rule(ge=1, le=1024), "max_subquestions": Rule(ge=1, le=256),
+    "max_nodes": Rule(ge=1, le=1024), "max_subquestions": Rule(ge=1, le=256), "loop_retries": Rule(ge=0, le=16),
+    "beam": Rule(ge=1, le=256), "expand": Rule(ge=1, le=256), "depth": Rule(ge=1, le=1024),
+    "max_calls": Rule(ge=1, le=100_000), "budget": Rule(ge=1, le=100_000), "max_depth": Rule(ge=1, le=100_000),
+    "window": Rule(ge=1, le=4096), "keep": Rule(gt=0, le=1), "settle": Rule(ge=0, le=1),
+    "seed": Rule(ge=0, le=2**32 - 1),
     "timeout_s": Rule(gt=0, le=3600), "memory_mb": Rule(ge=16, le=1 << 20),
     "verifier": Rule(), "repair": Rule(), "example": Rule(), "constrained": Rule(), "early_stop": Rule(),
-    "stop": Rule(),
+    "grammar": Rule(), "stop": Rule(),
     "selection": Rule(choices=("fixed", "random", "similar")),
     "verifier_mode": Rule(choices=("auto", "logprobs", "sample")),
     "history": Rule(choices=("last", "full")), "native": Rule(choices=("auto", "on", "off")),
+    "mode": Rule(choices=("text", "code")), "scoring": Rule(choices=("auto", "logprob", "self", "execute")),
+    "confidence": Rule(choices=("none", "lowest", "mean", "tail")),
     "similarity": Rule(choices=("tfidf",)),  # embedding:MODEL loads an installed model: local use only
-    "exemplars": Rule(choices=()),  # filled with the built-in set names (never a path) by `_choices`
-    "tools": Rule(choices=()),  # a comma list of registered tool names, checked by `_choices`
+    "exemplars": Rule(choices=()),  # the built-in set names (never a path), see `_choices`
+    "tools": Rule(choices=()),  # a comma list of registered tool names, see `_choices`
     "unsafe_exec": Rule(remote=False),  # model-written code only ever runs in the sandbox for a client
 }
 
 # What one remote request may ask for, at most (the server's caps; a request may only tighten them).
 SERVER_CAPS: dict[str, float] = {"samples": 32, "prompts": 8, "verifier_samples": 8, "shots": 16, "rounds": 20,
                                  "timeout_s": 10.0, "memory_mb": 1024, "workers": 4, "concurrency": 4,
-                                 "max_steps": 64, "max_nodes": 16, "max_subquestions": 12, "round_size": 32}
-# Options that are sandbox limits: a request may only tighten the sandbox's own limits.
+                                 "max_steps": 64, "max_nodes": 16, "max_subquestions": 12, "round_size": 32,
+                                 "loop_retries": 4, "beam": 8, "expand": 8, "depth": 32, "max_calls": 64,
+                                 "max_tokens_total": 16_000, "budget": 200, "max_depth": 100, "window": 256}
+# Options that are sandbox limits (option → `sandbox.Limits` field): a request may only tighten them.
 SANDBOX_OPTIONS: dict[str, str] = {"timeout_s": "timeout_s", "memory_mb": "memory_mb"}
 STRING_MAX = 200  # longest string option value
 LIST_MAX = 8  # longest list option value (e.g. stop strings)
@@ -92,30 +102,34 @@ LIST_MAX = 8  # longest list option value (e.g. stop strings)
 
 @dataclass(frozen=True)
 class Limits:
-    """What the caller of `validate` allows beyond the ranges: `remote` applies the allow-list."""
+    """What the caller of `validate` allows beyond the ranges: `remote` applies the allow-list.
+
+    `sandbox`: the sandbox limits a remote request may only tighten (`sandbox.Limits`; None: its defaults).
+    """
 
     remote: bool = False
     max_tokens: int | None = None  # cap on every `*_tokens` option
     caps: Mapping[str, float] = field(default_factory=dict)
+    sandbox: Any = None
 
     @classmethod
-    def server(cls, max_tokens: int, caps: Mapping[str, float] | None = None) -> Limits:
-        """A remote client's limits: the allow-list, the token cap, SERVER_CAPS and the sandbox's limits."""
+    def server(cls, max_tokens: int, *, max_calls: int | None = None, caps: Mapping[str, float] | None = None,
+               sandbox: Any = None) -> Limits:
+        """A remote client's limits: the allow-list, the token cap, SERVER_CAPS, the sandbox's limits."""
         merged = dict(SERVER_CAPS if caps is None else caps)
-        for name, ceiling in sandbox_ceilings().items():
-            merged[name] = min(merged.get(name, ceiling), ceiling)
-        return cls(remote=True, max_tokens=max_tokens, caps=merged)
+        if max_calls is not None:
+            merged["max_calls"] = min(merged.get("max_calls", max_calls), max_calls)
+        return cls(remote=True, max_tokens=max_tokens, caps=merged, sandbox=sandbox)
 
 
-def sandbox_ceilings() -> dict[str, float]:
-    """The sandbox's default limits for the options that set them (a request may only go below).
-
-    Hook: when the sandbox offers a tighten-only API on its `Limits`, route these options through it.
-    """
+def check_sandbox(name: str, value: Any, base: Any, param: str) -> None:
+    """A sandbox limit from a request, through the sandbox's tighten-only API (`Limits.tightened_by`)."""
     from ..sandbox import Limits as SandboxLimits
 
-    base = SandboxLimits()
-    return {opt: float(getattr(base, attr)) for opt, attr in SANDBOX_OPTIONS.items() if hasattr(base, attr)}
+    try:
+        (base or SandboxLimits()).tightened_by({SANDBOX_OPTIONS[name]: value})
+    except InputError as e:
+        raise OptionError(f"option {name}: {e}", param=param, code="option_limit") from None
 
 
 # -- parsing and routing -------------------------------------------------------------------------
@@ -215,8 +229,10 @@ def check_tokens(name: str, value: Any, limit: int | None, param: str) -> None:
 
 
 def _check_value(name: str, value: Any, limits: Limits, param: str) -> None:
-    if name.endswith("tokens"):
+    if name.endswith("_tokens") or name == "max_tokens":
         check_tokens(name, value, limits.max_tokens, param)
+    if limits.remote and name in SANDBOX_OPTIONS:
+        check_sandbox(name, value, limits.sandbox, param)
     cap = limits.caps.get(name)
     if cap is not None and isinstance(value, (int, float)) and not isinstance(value, bool) and value > cap:
         raise OptionError(f"option {name}={value} exceeds the server limit of {cap:g}", param=param,

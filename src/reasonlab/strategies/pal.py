@@ -15,7 +15,7 @@ With `samples` k > 1, k programs come from one batched request, each is run (and
 and their answers are voted (program self-consistency) — by count, or weighted by each
 program's token confidence (``confidence=lowest``, DeepConf) with an early stop (``settle``).
 The returned value is rendered in the answer's form (a list of words as text, True as the
-question's true-word, float noise removed: answers/render.py).
+question's true-word, float noise removed: answers/program_values.py).
 Exemplars: the built-in worked programs, or (``exemplars=POOL.jsonl``, e.g. from
 `reasonlab bootstrap -s pal`) verified programs picked by procedure similarity.
 """
@@ -270,14 +270,13 @@ class PAL(Strategy):
             program.attempts.append(a)
             history = self._extend(base if fresh else history, base, a)
 
-    @staticmethod
-    def _extend(history: list[dict[str, str]], base: list[dict[str, str]], a: Attempt) -> list[dict[str, str]]:
+    def _extend(self, history: list[dict[str, str]], base: list[dict[str, str]], a: Attempt) -> list[dict[str, str]]:
         """The conversation after attempt `a`; a looping reply is left out (the next round starts afresh)."""
         if a.error == LOOP:
             return list(base)
         out = [*history, {"role": "assistant", "content": a.reply}]
         if a.error:
-            out.append({"role": "user", "content": NO_CODE if a.error == "no program" else REPAIR.format(error=a.error)})
+            out.append({"role": "user", "content": self.repair_message(a.error)})
         return out
 
     def solve(self, ctx: RunContext, problem: Problem) -> Prediction:

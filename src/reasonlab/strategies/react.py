@@ -18,13 +18,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..answers import extract
+from ..answers import extract, render_value
 from ..context import RunContext
 from ..models.base import normalize_tool_calls
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..tools import Tool, ToolError, call_tool, list_tools
 from .base import Options, Strategy, StrategyError, opt, register
+from .few_shot_cot import complete_without_loops
 
 DEFAULT_TOOLS = "calculator,python,date_add,date_diff,weekday,convert_units"
 MAX_OBSERVATION = 2000
@@ -208,8 +209,8 @@ class ReAct(Strategy):
         steps: list[dict[str, Any]] = []
         transcript: list[str] = []
         for step in range(max(1, o.max_steps)):
-            reply = ctx.complete(messages, label=f"step {step}", temperature=o.temperature,
-                                 max_tokens=o.max_tokens, stop=["Observation:"])
+            reply, _ = complete_without_loops(ctx, messages, label=f"step {step}", temperature=o.temperature,
+                                              max_tokens=o.max_tokens, retries=1, stop=["Observation:"])
             action = parse_action(reply)
             final = parse_final(reply)
             final_at = reply.lower().find("final answer")
@@ -282,6 +283,7 @@ class ReAct(Strategy):
 
     def finish(self, answer: str | None, transcript: list[str], steps: list[dict[str, Any]], kind: str,
                protocol: str) -> Prediction:
+        answer = render_value(answer, kind) if answer is not None else None  # a tool's list/bool/float value
         strict = answer
         if answer is not None and kind in ("number", "choice"):
             ex = extract(f"The answer is {answer}", kind)

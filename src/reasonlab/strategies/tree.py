@@ -17,7 +17,7 @@ Scoring (`scoring`):
   by log-probability.
 A state's score is the mean of its steps' scores. ``auto`` = execute in code mode, logprob in text.
 
-Budget: the search stops expanding once `max_calls` model calls or `max_tokens_total` generated
+Budget: the search stops expanding once `call_budget` model calls or `token_budget` generated
 tokens are spent; then the best unfinished state is completed by one greedy call. The answer
 is the vote of the complete states, each weighted by exp(score).
 
@@ -67,8 +67,8 @@ class TreeOptions(Options):
     temperature: float = opt(0.7, "sampling temperature of candidate steps")
     max_tokens: int = opt(80, "token limit of one step")
     finish_tokens: int = opt(320, "token limit of the call that completes an unfinished state")
-    max_calls: int = opt(60, "budget: model calls (generation and scoring) before the search stops")
-    max_tokens_total: int = opt(6000, "budget: generated tokens before the search stops")
+    call_budget: int = opt(60, "budget: model calls (generation and scoring) before the search stops")
+    token_budget: int = opt(6000, "budget: generated tokens before the search stops")
     exemplars: str = opt("builtin", "builtin; or a pool .jsonl (reasonlab bootstrap) to show similar solved problems")
     shots: int = opt(2, "worked examples shown")
     timeout_s: float = opt(5.0, "code mode: limit of each program run, seconds")
@@ -201,18 +201,18 @@ class Tree(Strategy):
         levels = 0
         spent = {"calls": 0, "tokens": 0}
 
-        def over_budget() -> bool:
+        def over_budget(need: int = 0) -> bool:
             spent["calls"] = len(ctx.calls) - calls0
             spent["tokens"] = sum(c.completion_tokens for c in ctx.calls[calls0:] if c.kind == "generate")
-            return spent["calls"] >= o.max_calls or spent["tokens"] >= o.max_tokens_total
+            return spent["calls"] + need > o.call_budget or spent["tokens"] >= o.token_budget
 
         judge_ok = scoring == "self"
         for depth in range(1, o.depth + 1):
-            if not beam or over_budget():
+            if not beam or over_budget(o.expand):
                 break
             children: list[Node] = []
             for parent in beam:
-                if over_budget():
+                if over_budget(o.expand):
                     break
                 outs = ctx.generate(self.messages(problem, parent.steps, examples), n=o.expand,
                                     label=f"expand d{depth}", temperature=o.temperature, max_tokens=o.max_tokens,
@@ -236,6 +236,9 @@ class Tree(Strategy):
                         judge_ok = False
                     children.append(n)
             live = [n for n in children if n.status == "open"]
+            if not live:  # every candidate finished or failed: the last beam is what is left to complete
+                levels = depth
+                break
             live.sort(key=lambda n: (-n.score, n.id))
             for n in live[o.beam:]:
                 n.status = "pruned"
@@ -305,7 +308,7 @@ class Tree(Strategy):
     def tree(self, nodes: list[Node], best: list[int], scoring: str, levels: int, spent: dict[str, int]) -> dict[str, Any]:
         o = self.options
         return {"mode": o.mode, "scoring": scoring, "nodes": [n.to_dict() for n in nodes], "best": best,
-                "levels": levels, "budget": {"max_calls": o.max_calls, "max_tokens_total": o.max_tokens_total,
+                "levels": levels, "budget": {"call_budget": o.call_budget, "token_budget": o.token_budget,
                                              **spent}}
 
     def conclude(self, nodes: list[Node], complete: list[Node], kind: str, scoring: str, levels: int,

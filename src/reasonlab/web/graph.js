@@ -41,7 +41,7 @@ export function graphFrom(data) {
   const ids = new Set(list.map((n) => n.id));
   edges = edges.filter((e) => ids.has(e.from) && ids.has(e.to));
   const g = { nodes: list, edges, mode: data.mode || src.mode || "", problems: [] };
-  markProblems(g, data.problems || src.problems || []);
+  markProblems(g, data.issues || src.issues || data.problems || src.problems || []);
   return g;
 }
 
@@ -179,7 +179,7 @@ export function drawGraph(g, onNode) {
     const p = pos[n.id];
     const cls = `node ${n.status}${n.problem ? " invalid" : ""}${n.kind ? " kind-" + n.kind : ""}`;
     const inset = n.kind === "branch" ? 34 : 8;
-    const chars = n.kind === "branch" ? 22 : 32;
+    const chars = n.kind === "branch" ? 20 : 29;
     const group = svg("g", { class: cls, transform: `translate(${p.x},${p.y})`, tabindex: 0, role: "button",
       "data-id": n.id, "aria-label": `node ${n.id}: ${n.title || ""}` },
     svg("title", { text: `${n.id}${n.title ? ": " + n.title : ""}\nstatus: ${n.status}${n.problem ? "\nproblem: " + n.problem : ""}` }),
@@ -193,7 +193,8 @@ export function drawGraph(g, onNode) {
     root.append(group);
   }
   root.append(...labels);  // labels last: above edges and boxes, on a halo
-  const legend = el("div", { class: "legend" }, ["pending", "running", "done", "error", "skipped"].map((s) => badge(s)),
+  const states = ["pending", "running", "done", "error", "skipped", ...(g.problems.length ? ["invalid"] : [])];
+  const legend = el("div", { class: "legend" }, states.map((s) => badge(s)),
     el("span", { text: onNode ? "Click a node to see its prompt and output." : "" }));
   const problems = g.problems.length
     ? el("ul", { class: "problems" }, g.problems.map((p) => el("li", {}, p.node ? el("b", { text: `${p.node}: ` }) : null, p.message)))

@@ -44,7 +44,7 @@ function renderMessages() {
     if (m.role === "user") box.append(el("div", { class: "turn user" }, el("div", { class: "bubble", text: m.content })));
     else {
       const last = i === msgs.length - 1;
-      const view = new TurnView(box, { onRegenerate: last ? regenerate : null });
+      const view = new TurnView(box, { onRegenerate: last ? regenerate : null, model: m.model });
       view.finish(m.content, m.reasonlab);
     }
   });
@@ -73,7 +73,7 @@ async function send(text) {
   const box = $("#messages");
   for (const b of box.querySelectorAll("button.regenerate")) b.remove();  // only the last answer regenerates
   box.append(el("div", { class: "turn user" }, el("div", { class: "bubble", text })));
-  const view = new TurnView(box, { onRegenerate: regenerate });
+  const view = new TurnView(box, { onRegenerate: regenerate, model: picker.model });
   box.scrollTop = box.scrollHeight;
   const body = {
     model: picker.model, stream: true,
@@ -104,7 +104,7 @@ async function send(text) {
       else if (chunk.reasonlab) rl = chunk.reasonlab;
     }
     view.finish(content, rl);
-    conv.messages.push({ role: "assistant", content, reasonlab: rl });
+    conv.messages.push({ role: "assistant", content, reasonlab: rl, model: picker.model });
   } catch (e) {
     view.fail(e.name === "AbortError" ? "(stopped)" : `error: ${e.message}`);
     conv.messages.pop();  // the question goes back into the box; the conversation stays consistent

@@ -13,8 +13,9 @@ import { toolCard } from "./view_steps.js";
 import { renderValue } from "./values.js";
 
 export class TurnView {
-  constructor(container, { onRegenerate } = {}) {
+  constructor(container, { onRegenerate, model } = {}) {
     this.onRegenerate = onRegenerate;
+    this.model = model;
     this.started = performance.now();
     this.root = el("div", { class: "turn assistant" });
     this.thought = el("div", { class: "thought", text: "thinking…" });
@@ -26,7 +27,7 @@ export class TurnView {
     this.calls = new CallList();
     this.callsBox = el("details", { class: "calls-box", open: true }, el("summary", { text: "model calls" }), this.calls.root);
     this.more = el("div", { class: "more" });
-    this.bubble = el("div", { class: "bubble" }, this.thought, this.reasoning, this.panels, this.answer, this.note,
+    this.bubble = el("div", { class: "bubble" }, this.thought, this.note, this.reasoning, this.panels, this.answer,
       this.actions, this.callsBox, this.more);
     this.root.append(this.bubble);
     container.append(this.root);
@@ -65,7 +66,7 @@ export class TurnView {
       graph_done: () => {},
       subquestion: () => this.setGraph(liveGraph.subquestion(this.graph, d)),
       program: () => this.section("program", "programs").append(attemptView(d, false)),
-      plan_round: () => this.section("plans", "plan rounds").append(roundView(d, 1)),
+      plan_round: () => this.section("plans", "plan rounds").append(roundView(d)),
       tool: () => this.section("tools", "tool calls").append(toolCard(d)),
       fallback: () => this.showNote(`fell back to zero-shot CoT: ${d.reason}`),
     };
@@ -113,15 +114,28 @@ export class TurnView {
     const secs = usage ? usage.seconds : (performance.now() - this.started) / 1000;
     const strategy = (rl && rl.strategy) || this.strategy || "";
     this.thought.replaceChildren(el("b", { text: `Thought for ${seconds(secs)}` }),
-      el("span", { class: "muted", text: ` · ${strategy}${trace && trace.model ? " on " + trace.model : ""}` }));
+      el("span", { class: "muted", text: ` · ${strategy}${this.model ? " on " + this.model : ""}` }));
     if (trace) {
       if (this.callData.length === 0 && Array.isArray(trace.calls)) for (const c of trace.calls) { this.callData.push(c); this.calls.add(c); }
-      const { views, rest, showReasoning } = finalViews(trace, this);
-      this.panels.replaceChildren();
-      this.sections = {};
-      for (const v of views) this.panels.append(v);
-      if (showReasoning && trace.reasoning) this.reasoning.replaceChildren(renderMarkdown(trace.reasoning));
+      const { views, rest, showReasoning, reasoningNote } = finalViews(trace, this);
+      // final views replace the live panels of the same kind; live-only panels stay below them
+      const covered = new Set(views.flatMap((v) => [...v.classList]));
+      if (covered.has("votes")) covered.add("verify");
+      if (covered.has("graph")) covered.add("graph-invalid");
+      for (const [name, body] of Object.entries(this.sections)) if (covered.has(name)) body.parentNode.remove();
+      this.panels.prepend(...views);
+      if (showReasoning && trace.reasoning) {
+        this.reasoning.replaceChildren(reasoningNote ? el("div", { class: "explain", text: reasoningNote }) : "", renderMarkdown(trace.reasoning));
+      } else this.reasoning.replaceChildren();
       if (Object.keys(rest).length) this.more.replaceChildren(el("details", {}, el("summary", { text: "more details" }), renderValue(rest, 0)));
+    }
+    const cut = this.callData.filter((c) => c.finish_reason === "length").length;
+    const looped = this.callData.filter((c) => c.finish_reason === "repetition").length;
+    if (cut || looped) {
+      this.reasoning.append(el("div", { class: "cutoff" },
+        cut ? badge("warn", `${plural(cut, "call")} cut off at the token limit`) : null, " ",
+        looped ? badge("warn", `${plural(looped, "call")} repeated itself and was stopped`) : null,
+        el("span", { class: "muted small", text: cut ? " (raising max_tokens in Options gives it room; the calls are below)" : " (the calls are below)" })));
     }
     this.answerLine(content, rl);
     this.showNote(rl && rl.note ? `note: ${rl.note}` : "");

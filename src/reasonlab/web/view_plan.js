@@ -37,8 +37,8 @@ export function roundView(r, base = 0) {
       badge(r.valid ? "valid" : "invalid"),
       candidates ? el("span", { class: "muted", text: `best of ${candidates.length} candidates` }) : null,
       r.prompt_tokens !== undefined ? el("span", { class: "muted", text: `${fmt(r.prompt_tokens)} + ${fmt(r.completion_tokens)} tokens` }) : null),
-    actions && actions.length ? el("ol", { class: "actions-list" }, actions.map((a) => el("li", { text: typeof a === "string" ? a : a.text || a.pddl || JSON.stringify(a) })))
-      : pre(r.output || "(empty reply)"),
+    actions && actions.length ? stepsList(actions, Array.isArray(r.prefix) ? r.prefix.length : 0) : pre(r.output || "(empty reply)"),
+    Array.isArray(r.prefix) && r.prefix.length ? el("div", { class: "muted small", text: `Guided: the first ${plural(r.prefix.length, "step")} (grey) were kept from the last round, where they could be performed; the model wrote the rest.` }) : null,
     r.parsed && r.parsed.errors && r.parsed.errors.length ? el("div", { class: "muted small", text: `unreadable lines: ${r.parsed.errors.map(fmt).join("; ")}` }) : null,
     r.critique ? el("div", { class: r.valid ? "verdict-ok" : "critique" }, el("span", { class: "label", text: r.valid ? "validator: " : "critique sent back: " }), r.critique) : null,
     Array.isArray(guided) && guided.length ? guidedView(guided) : null,
@@ -51,8 +51,12 @@ export function roundView(r, base = 0) {
 }
 
 function actionsOf(r) {
-  if (r.parsed && Array.isArray(r.parsed.actions)) return r.parsed.actions;
-  return Array.isArray(r.attempt) ? r.attempt : null;
+  if (Array.isArray(r.attempt)) return r.attempt;
+  return r.parsed && Array.isArray(r.parsed.actions) ? r.parsed.actions : null;
+}
+
+function stepsList(actions, kept) {
+  return el("ol", { class: "actions-list" }, actions.map((a, i) => el("li", { class: i < kept ? "kept" : "", text: typeof a === "string" ? a : a.text || a.pddl || JSON.stringify(a) })));
 }
 
 function guidedView(steps) {

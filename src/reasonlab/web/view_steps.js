@@ -2,7 +2,7 @@
 // candidate thoughts with their scores, the kept ones and the chosen path).
 
 import { el, pre, badge, fmt, short } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { renderMarkdown, inline } from "./markdown.js";
 
 /** One tool call (also used live, from `tool` events). */
 export function toolCard(s) {
@@ -26,10 +26,10 @@ export function toolsView(d) {
 }
 
 // -- trees ---------------------------------------------------------------------------------------
-function asForest(tree) {
+function asForest(nodes) {
   // A nested {children: […]} node, a list of such nodes, or a flat list with id/parent.
-  if (Array.isArray(tree) && tree.some((n) => n && ("parent" in n || "parent_id" in n))) {
-    const byId = new Map(tree.map((n) => [String(n.id), { ...n, children: [] }]));
+  if (Array.isArray(nodes) && nodes.some((n) => n && ("parent" in n || "parent_id" in n))) {
+    const byId = new Map(nodes.map((n) => [String(n.id), { ...n, children: [] }]));
     const roots = [];
     for (const n of byId.values()) {
       const p = n.parent ?? n.parent_id;
@@ -38,31 +38,41 @@ function asForest(tree) {
     }
     return roots;
   }
-  return Array.isArray(tree) ? tree : [tree];
+  return Array.isArray(nodes) ? nodes : [nodes];
 }
 
-function treeNode(n, depth) {
-  if (!n || typeof n !== "object") return el("li", { text: fmt(n) });
-  const text = n.thought ?? n.text ?? n.state ?? n.step ?? n.label ?? "";
+function treeItems(n, depth, best) {
+  // One list item per node; a node's only child continues the same list (no indent for chains).
+  if (!n || typeof n !== "object") return [el("li", { text: fmt(n) })];
+  const text = n.step ?? n.thought ?? n.text ?? n.state ?? n.label ?? "";
+  const chosen = best.has(String(n.id)) || n.chosen || n.best || n.on_path;
+  const pruned = n.pruned || n.kept === false || n.status === "pruned";
   const flags = [];
-  if (n.chosen || n.best || n.selected || n.on_path) flags.push(badge("done", "chosen"));
-  else if (n.kept === true) flags.push(badge("valid", "kept"));
-  if (n.pruned || n.kept === false) flags.push(badge("skipped", "pruned"));
+  if (n.answer !== null && n.answer !== undefined) flags.push(badge("done", `answer ${fmt(n.answer)}`));
+  if (pruned) flags.push(badge("skipped", "pruned"));
+  if (n.error) flags.push(badge("error", "error"));
   const score = n.score ?? n.value;
   const kids = Array.isArray(n.children) ? n.children : [];
-  const li = el("li", { class: `tree-node${n.chosen || n.best || n.on_path ? " chosen" : ""}${n.pruned || n.kept === false ? " pruned" : ""}` },
-    el("div", { class: "tree-head" }, score !== undefined && score !== null ? el("span", { class: "score", text: fmt(score) }) : null,
-      el("span", { class: "tree-text", text: short(text || (n.id !== undefined ? `node ${n.id}` : ""), 160) }), ...flags));
-  if (String(text).length > 160) li.append(el("details", {}, el("summary", { text: "full text" }), pre(text)));
-  if (kids.length && depth < 12) li.append(el("ul", {}, kids.map((k) => treeNode(k, depth + 1))));
-  return li;
+  const label = text ? short(text, 160) : depth === 0 ? "the question" : `node ${n.id ?? ""}`;
+  const li = el("li", { class: `tree-node${chosen ? " chosen" : ""}${pruned ? " pruned" : ""}` },
+    el("div", { class: "tree-head" }, score !== undefined && score !== null ? el("span", { class: "score", title: "score", text: fmt(score) }) : null,
+      el("span", { class: "tree-text" }, inline(label)), ...flags));
+  if (String(text).length > 160) li.append(el("details", {}, el("summary", { text: "full text" }), renderMarkdown(text)));
+  if (n.error) li.append(el("div", { class: "critique", text: n.error }));
+  if (depth > 200) return [li];
+  if (kids.length === 1) return [li, ...treeItems(kids[0], depth + 1, best)];
+  if (kids.length) li.append(el("ul", {}, kids.flatMap((k) => treeItems(k, depth + 1, best))));
+  return [li];
 }
 
-export function treeView(tree, d = {}) {
-  const forest = asForest(tree);
+export function treeView(tree) {
+  const t = tree && !Array.isArray(tree) && Array.isArray(tree.nodes) ? tree : { nodes: tree };
+  const best = new Set((t.best || []).map(String));
+  const info = [t.mode ? `${t.mode} steps` : "", t.scoring ? `scored by ${t.scoring}` : "",
+    t.budget && t.budget.calls !== undefined ? `${t.budget.calls} of ${t.budget.max_calls ?? "?"} calls used` : ""].filter(Boolean);
   return [
-    el("p", { class: "explain", text: "The search expanded candidate thoughts, scored them and kept the best; the chosen path is marked." }),
-    d.search || d.method ? el("div", { class: "meta", text: `search: ${d.search || d.method}${d.breadth ? ` · breadth ${d.breadth}` : ""}${d.depth ? ` · depth ${d.depth}` : ""}` }) : null,
-    el("ul", { class: "tree" }, forest.map((n) => treeNode(n, 0))),
+    el("p", { class: "explain", text: "The search expanded candidate steps, scored each and kept the best; the path to the answer is in bold, pruned branches are grey." }),
+    info.length ? el("div", { class: "meta", text: info.join(" · ") }) : null,
+    el("ul", { class: "tree" }, asForest(t.nodes).flatMap((n) => treeItems(n, 0, best))),
   ];
 }

@@ -19,10 +19,15 @@ export function finalViews(trace, turn) {
   const d = { ...(trace.details || {}) };
   const views = [];
   let showReasoning = true;
+  let reasoningNote = "";
   const take = (...keys) => keys.forEach((k) => delete d[k]);
   const rounds = Array.isArray(d.rounds) ? d.rounds : [];
   const isProgram = PROGRAM_STRATEGIES.has(trace.strategy) || (d.program !== undefined && rounds.every((r) => r && ("code" in r || "reply" in r)));
-  if (d.tree) { views.push(section("tree", "search tree", treeView(d.tree, d))); take("tree", "search", "breadth", "depth"); }
+  if (d.tree) {
+    views.push(section("tree", "search tree", treeView(d.tree)));
+    take("tree", "complete");
+    showReasoning = false;  // the reasoning is the chosen path, in bold in the tree
+  }
   if (isProgram) {
     views.push(section("program", "program and sandbox output", programView(d)));
     showReasoning = false;  // the reasoning *is* the program, shown above
@@ -31,9 +36,11 @@ export function finalViews(trace, turn) {
   if (d.votes && Object.keys(d.votes).length) {
     views.push(section("votes", "vote", votesView({ ...d, counts: d.votes })));
     take("votes", "weights", "winner", "share", "samples", "answered", "tie", "paths", "verifier", "early_stop");
+    reasoningNote = "The first sampled path that reached the winning answer:";
   }
   if (d.graph && typeof d.graph === "object") {
     views.push(...graphViews(d.graph, turn));
+    if (d.graph.valid !== false && d.graph.nodes) reasoningNote = "The output node's reply:";
     take("graph");
   }
   if (!isProgram && rounds.length && rounds.some(isPlanRound)) {
@@ -48,39 +55,41 @@ export function finalViews(trace, turn) {
     views.push(section("graph", "sub-questions, answered in order", chainView(d.steps, turn)));
     take("subquestions", "steps");
   }
-  return { views, rest: d, showReasoning };
+  return { views, rest: d, showReasoning, reasoningNote };
 }
 
 // -- graphs -------------------------------------------------------------------------------------
 function graphViews(gd, turn) {
   const out = [];
   const attempts = Array.isArray(gd.attempts) ? gd.attempts : [];
-  const ran = graphFrom(gd.nodes ? gd : null);
+  // gd.valid === false: the top-level nodes are the last drawing the validator rejected
+  const ran = gd.valid === false ? null : graphFrom(gd.nodes ? gd : null);
   if (ran) out.push(section("graph", gd.mode === "flow" ? "flowchart" : "sub-question graph", liveGraph.draw(ran, turn)));
   const rejected = attempts.filter((a) => a && a.error);
+  if (!rejected.length && gd.valid === false) rejected.push({ label: gd.attempt, drawing: gd, issues: gd.issues, error: gd.fallback });
   for (const a of rejected) {
     const g = invalidDrawing(a, gd.mode);
-    const title = `${a.label === "repair" ? "repaired drawing" : "drawing"} rejected by the validator`;
-    const body = [el("div", { class: "critique", text: a.error })];
-    if (g) body.unshift(liveGraph.draw(g, turn));
-    else if (a.reply) body.push(el("details", {}, el("summary", { text: "the model's reply" }), pre(a.reply)));
+    const what = gd.mode === "flow" ? "flowchart" : "graph";
+    const title = `${a.label === "repair" ? "repaired " + what : "drawn " + what} rejected by the validator`;
+    const body = g ? [liveGraph.draw(g, turn)] : [el("div", { class: "critique", text: a.error })];
+    if (a.reply) body.push(el("details", {}, el("summary", { text: "the model's reply" }), pre(a.reply)));
     out.push(section("graph invalid-drawing", title, body));
   }
-  if (gd.fallback) out.push(el("p", { class: "note", text: `Then the strategy fell back to zero-shot CoT: ${gd.fallback}` }));
   return out;
 }
 
 function invalidDrawing(a, mode) {
   // The drawing as the graphs package recorded it, else read leniently from the reply's JSON.
-  let spec = a.drawing || a.spec || a.graph || (a.nodes ? a : null);
+  let spec = a.drawing || null;
   if (!spec && a.reply) {
     const start = a.reply.indexOf("{"), end = a.reply.lastIndexOf("}");
     if (start >= 0 && end > start) { try { spec = JSON.parse(a.reply.slice(start, end + 1)); } catch { spec = null; } }
   }
-  const g = graphFrom(spec && (spec.nodes || spec.steps) ? { nodes: spec.nodes || spec.steps, edges: spec.edges, mode } : null);
+  const nodes = spec && (spec.nodes || spec.steps);
+  const g = graphFrom(nodes ? { nodes, edges: spec.edges, mode } : null);
   if (!g) return null;
-  for (const n of g.nodes) n.status = "pending";
-  markProblems(g, a.problems || a.issues || [a.error]);
+  for (const n of g.nodes) if (n.status !== "invalid") n.status = "pending";
+  markProblems(g, a.issues || a.problems || [a.error]);
   return g;
 }
 

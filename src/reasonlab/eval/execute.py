@@ -1,55 +1,18 @@
-"""One evaluation task — (dataset, setting, model, strategy, run, item) — run, scored, and made a row."""
+"""Execute one evaluation task: run the strategy, score the result, make the row (errors included)."""
 
 from __future__ import annotations
 
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 
 from ..api import run as run_one
 from ..cache import Cache
 from ..context import Cancelled
-from ..models import Model
-from ..strategies import Strategy
-from .datasets import Dataset, Item, score_of
+from .datasets import score_of
 from .scoring import SmoothScorer
-from .store import Row, TaskKey
-
-
-@dataclass
-class Task:
-    key: TaskKey
-    dataset: Dataset
-    item: Item
-    prompt_format: str
-    strategy: Strategy
-    model: Model
-    seed: int
-
-
-@dataclass
-class Progress:
-    """Counts for the progress bar: tasks done, correct (primary metric), errors."""
-
-    done: int = 0
-    scored: int = 0
-    correct: float = 0.0
-    errors: int = 0
-
-    def add(self, row: Row, primary: str) -> None:
-        self.done += 1
-        if row.status == "error":
-            self.errors += 1
-            return
-        v = row.metrics.get(primary)
-        if v is not None:
-            self.scored += 1
-            self.correct += float(v)
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.scored if self.scored else None
+from .store import Row
+from .task import Task
 
 
 class TaskRunner:
