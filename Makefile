@@ -10,7 +10,7 @@ SYSDEPS := $(VENV)/.sysdeps
 # The demo measures `direct` against the strategy that measurably helps the embedded model: PAL
 # (direct 0/20, PAL 8/20 = 40% [22-61] on the first 20 generated two-step problems; docs/BENCHMARKS.md).
 # DEMO_ITEM is one of those problems, shown through both strategies before the measured table.
-DEMO_N ?= 10
+DEMO_N ?= 20
 DEMO_ITEM ?= 0-1
 PYTEST_ARGS ?=
 

@@ -142,8 +142,10 @@ def independent_valid(problem, plan_pddl: list[str]) -> bool:
 
 
 def bench_planbench(model_spec: str | None, modes: list[str], first: int, instances: int, example: int,
-                    caps: dict[str, int], records_path: str | None, rounds: int, max_tokens: int) -> list[dict]:
-    """Every mode on both PlanBench domains, item by item; one record per (dataset, mode, item)."""
+                    caps: dict[str, int], records_path: str | None, rounds: int, max_tokens: int,
+                    random_seeds: int = 1) -> list[dict]:
+    """Every mode on both PlanBench domains, item by item; one record per (dataset, mode, item).
+    The random control runs `random_seeds` times per item (item ids get '#sSEED' after the first)."""
     from reasonlab.api import run
     from reasonlab.models import load_model
     from reasonlab.models.scripted import ScriptedModel
@@ -166,9 +168,12 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
         for dom in ("blocksworld", "mystery"):
             item_id, problem = items[dom][i]
             ds = f"planbench-{dom}"
-            for mode in modes:
+            runs = [(mode, 0) for mode in modes if mode != "random-guided"]
+            runs += [("random-guided", k) for k in range(random_seeds) if "random-guided" in modes]
+            for mode, seed in runs:
                 who = "planner" if mode == "planner" else ("none" if mode == "random-guided" else tag)
-                if i >= caps.get(mode, instances) or (ds, mode, who, item_id) in done:
+                rid = item_id if seed == 0 else f"{item_id}#s{seed}"
+                if i >= caps.get(mode, instances) or (ds, mode, who, rid) in done:
                     continue
                 t0 = time.perf_counter()
                 if mode == "planner":
@@ -183,7 +188,9 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                         opts.update(rounds=rounds, max_tokens=max_tokens)
                     elif strategy == "plan-autonomous":
                         opts.update(max_tokens=max_tokens)
-                    r = run(problem, strategy, model if who == tag else nomodel, cache=False, **opts)
+                    elif strategy == "plan-random-guided":
+                        opts.update(seed=seed)
+                    r = run(problem, strategy, nomodel if mode == "random-guided" else model, cache=False, **opts)
                     d = r.details
                     valid = bool(r.answer)
                     success = next((x["round"] for x in d.get("rounds", []) if x.get("valid")), None)
@@ -196,7 +203,7 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                                              if c.get("finish_reason") == "repetition"),
                            "unreadable": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
                                              if c.get("verdict") is None)}
-                rec.update({"dataset": ds, "strategy": mode, "model": who, "item": item_id,
+                rec.update({"dataset": ds, "strategy": mode, "model": who, "item": rid,
                             "seconds": time.perf_counter() - t0})
                 rec["independent_valid"] = (independent_valid(problem, rec["plan"]) if rec["valid"] and rec["plan"]
                                             else None)
@@ -231,6 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--instances", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--random-seeds", type=int, default=1, help="runs of the random control per item")
     ap.add_argument("--records", help="append records here (JSONL); finished ones are skipped")
     ap.add_argument("--report-only", action="store_true", help="render the report from --records and stop")
     ap.add_argument("--json", help="write all figures here")
@@ -260,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"unknown modes: {unknown} (known: planner, {', '.join(MODES)})")
         caps = {k: int(v) for k, v in (c.split("=", 1) for c in args.cap)}
         recs = bench_planbench(args.model, modes, args.first, args.instances, args.example, caps, args.records,
-                               args.rounds, args.max_tokens)
+                               args.rounds, args.max_tokens, args.random_seeds)
         rejected = [r for r in recs if r["valid"] and r.get("independent_valid") is False]
         print(f"# reported valid: {sum(1 for r in recs if r['valid'])}; rejected by the independent validator: "
               f"{len(rejected)}")

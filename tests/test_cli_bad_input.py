@@ -112,8 +112,9 @@ def test_corrupt_results_store_is_one_line(tmp_path: Path):
     assert p.returncode in (0, 1), p.stderr
     store = next(out.glob("*.sqlite"))
     store.write_bytes(b"garbage" * 1000)
-    for argv in (["report", str(out)], ["eval", "-d", "procedural:two-step-arithmetic?n=2", "-s", "direct",
-                                        "-m", f"scripted:{paths['script']}", "--out", str(out)]):
+    for argv in (["report", str(out)], ["plan-report", str(out)], ["show", str(out), "x"],
+                 ["eval", "-d", "procedural:two-step-arithmetic?n=2", "-s", "direct",
+                  "-m", f"scripted:{paths['script']}", "--out", str(out)]):
         p = run(argv, tmp_path)
         assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr[-1000:]
         assert store.name in p.stderr

@@ -82,7 +82,7 @@ def test_a_failing_plot_is_a_warning_and_the_report_is_still_written(tmp_path, m
     result = CliRunner().invoke(cli, ["eval", "-d", f"jsonl:{_dataset(tmp_path, 3)}", "-s", "direct", "-m",
                                       _model(tmp_path, "The answer is 4."), "--out", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "warning: plot accuracy_vs_cost" in result.stderr and "negative" in result.stderr
+    assert "warning: plot 'accuracy vs tokens'" in result.stderr and "negative" in result.stderr
     assert (out / "report.md").is_file() and (out / "results.csv").is_file()
     assert "100.0 [" in result.stdout
 
@@ -162,3 +162,14 @@ def test_api_exports_its_errors_and_counts_cached_tokens(tmp_path):
     assert again.calls[0].cached and again.usage.calls == 0 and again.usage.cached_calls == 1
     assert again.usage.cached_tokens == first.usage.total_tokens  # reported as cached, not as zero work
     assert again.usage.to_dict()["cached_tokens"] == first.usage.total_tokens
+
+
+def test_chat_shows_the_vote_of_sampling_strategies():
+    from reasonlab.cli.chat import vote_lines
+
+    lines = vote_lines({"votes": {"11": 1, "12": 3}, "winner": "12"})
+    assert lines[0].strip() == "vote:" and "12" in lines[1] and "← winner" in lines[1] and "3" in lines[1]
+    assert lines[1].count("█") == 15 and lines[2].count("█") == 5
+    weighted = vote_lines({"votes": {"12": 2}, "weights": {"12": 1.57}, "winner": "12"})
+    assert "weight 1.57" in weighted[1]
+    assert vote_lines({"extraction_output": "4"}) == []

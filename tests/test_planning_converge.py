@@ -181,8 +181,9 @@ def test_soundness_of_every_candidate_in_the_default_loop():
     """Every candidate's verdict agrees with unified-planning's validator; answers are valid plans."""
     import random
 
-    from reasonlab.planning.pddl import GroundAction
     from test_planning_modulo import _up_valid
+
+    from reasonlab.planning.pddl import GroundAction
 
     rng = random.Random(3)
     for seed in range(3):

@@ -38,7 +38,7 @@ def test_an_oracle_model_solves_in_the_optimal_number_of_moves():
         planning, problem, gold = _setup(mystery=mystery)
         vocab = planning.vocab
 
-        def oracle(messages, _params, _i):
+        def oracle(messages, _params, _i, vocab=vocab, gold=gold):
             prompt = messages[-1]["content"]
             done = prompt.split("[PLAN]")[-1].split("After these steps")[0].strip().splitlines()
             done = [] if done == ["(no steps yet)"] else done
@@ -48,7 +48,7 @@ def test_an_oracle_model_solves_in_the_optimal_number_of_moves():
 
         model = ScriptedModel(fn=oracle)
         events = []
-        r = run(problem, "plan-guided", model, cache=False, listeners=[lambda e, p: events.append((e, p))])
+        r = run(problem, "plan-guided", model, cache=False, listeners=[lambda e, p, ev=events: ev.append((e, p))])
         d = r.details
         assert r.answer == "\n".join(a.pddl() for a in gold) and d["valid"] and d["mode"] == "guided"
         assert d["moves"] == len(gold) and d["backtracks"] == 0

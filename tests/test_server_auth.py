@@ -77,7 +77,7 @@ def test_cli_public_bind_with_key_checks_every_endpoint(script):
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
         assert r.status_code == 401
-        for path in ("/", "/static/app.js", "/v1/models", "/v1/stats", "/v1/traces/x", "/nope"):
+        for path in ("/", "/static/main.js", "/v1/models", "/v1/stats", "/v1/traces/x", "/nope"):
             assert httpx.get(url + path).status_code == 401, path
         assert httpx.post(url + "/", json={"prompt": "hi"}).status_code == 401
         ok = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)

@@ -10,8 +10,8 @@ from .context import Call, DryRunStop, Listener, RunContext
 from .errors import InputError
 from .models import Model, load_model
 from .models.base import ModelInfo
-from .strategies import Strategy, get_strategy
 from .problem import Problem, Result
+from .strategies import Strategy, get_strategy
 
 
 class _NoModel(Model):

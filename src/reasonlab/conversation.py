@@ -12,6 +12,7 @@ from typing import Any
 from .errors import InputError
 from .problem import Problem
 
+
 class ConversationError(InputError):
     """A malformed `messages` list; the message is user-facing."""
 

@@ -18,6 +18,12 @@ def json_object(line: str, where: str, error: type[InputError] = InputError) -> 
         raise error(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(obj, dict):
         raise error(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    if "\\ud" in line.lower():  # an escaped lone surrogate decodes to text no file or database can hold
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise error(f"{where}: holds a lone surrogate (an escape in \\ud800–\\udfff without its pair); "
+                        "not valid Unicode text") from None
     return obj
 
 

@@ -4,7 +4,7 @@ Each filter takes the model's text and returns the answer it finds, or None. A c
 filters in order. `extract` runs two chains and returns both results:
   strict   — only explicit answer markers: "The answer is …", "#### …", \\boxed{…}
   flexible — the strict chain, then looser fallbacks (last number, a lone option letter…)
-Both chains start with `program_value` (render.py): a reply that is one Python literal — a
+Both chains start with `program_value` (program_values.py): a reply that is one Python literal — a
 program's or tool's return value such as ``['a', 'b']``, ``True``, ``2.0000000001`` — is
 rendered in the answer kind's form (``a b``, the dataset's true-word, ``2``).
 """

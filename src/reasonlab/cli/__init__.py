@@ -36,7 +36,9 @@ def summary(cmd: click.Command) -> str:
     return " ".join(text.split())
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog="Exit codes: 0 ok, 1 results contain failures (e.g. errored eval tasks), "
+                    "2 bad usage or input, 130 interrupted.")
 @click.version_option(package_name="reasonlab")
 def cli() -> None:
     """Make language models reason better, and measure it.

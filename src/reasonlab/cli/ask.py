@@ -16,6 +16,7 @@ from ._common import (
     parse_kv,
     read_question,
 )
+from .live_output import LivePrinter
 
 
 @click.command()
@@ -25,6 +26,8 @@ from ._common import (
 @model_option
 @json_option
 @click.option("--show-prompts", is_flag=True, help="Print every call's messages and output as it happens.")
+@click.option("--stream/--no-stream", default=True, show_default=True,
+              help="Print model text to stderr as it is generated.")
 @click.option("--dry-run", is_flag=True, help="Print the exact messages of the first call; call no model.")
 @no_cache_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Base sampling seed.")
@@ -40,7 +43,7 @@ from ._common import (
 @click.option("--rounds", type=int, help="Repair / back-prompting rounds (code and planning strategies).")
 @click.option("--option", "-o", "extra", multiple=True, metavar="KEY=VALUE",
               help="Any other strategy option (see `reasonlab strategies`).")
-def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: bool, dry_run: bool,
+def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: bool, stream: bool, dry_run: bool,
         no_cache: bool, seed: int, kind: str, choices: tuple[str, ...], extra: tuple[str, ...],
         **named: Any) -> None:
     """Answer QUESTION with a reasoning strategy ("-" reads it from stdin).
@@ -74,19 +77,16 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
         return
 
     listeners = []
-    if show_prompts and not as_json:
-        def show(event: str, payload: dict) -> None:
-            if event == "call_start":  # the exact messages, before they are sent
-                n = f" x{payload['n']} samples" if payload["n"] > 1 else ""
-                click.echo(f"\n=== [{payload['label']}]{n} params {payload['params']} ===", err=True)
-                click.echo(format_messages(payload["messages"]), err=True)
-            elif event == "call":
-                cached = " (cached)" if payload["cached"] else ""
-                click.echo(f"--- output, sample {payload['sample_index']}{cached} ---\n{payload['output']}",
-                           err=True)
-        listeners.append(show)
-
-    result = run(problem, strategy, model, cache=load_cache(no_cache), seed=seed, listeners=listeners, **options)
+    printer = None
+    if (stream or show_prompts) and not as_json:  # model text goes to stderr as it is generated
+        printer = LivePrinter(stream=stream, prompts=show_prompts, err=True)
+        listeners.append(printer)
+    try:
+        result = run(problem, strategy, model, cache=load_cache(no_cache), seed=seed, listeners=listeners,
+                     **options)
+    finally:
+        if printer is not None:
+            printer.finish()
     if as_json:
         echo_json(result.to_dict())
         return

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ._common import model_option, no_cache_option, parse_kv
+from .live_output import LivePrinter
 
 HELP = """commands:
   /strategy NAME     switch strategy (no NAME: show the current one)
@@ -27,7 +28,7 @@ class ChatSession:
     """State of one terminal chat: model, strategy, options, history, last result."""
 
     def __init__(self, model: str, strategy: str, options: dict[str, str], cache: Any, seed: int,
-                 show_calls: bool) -> None:
+                 show_calls: bool, stream: bool = True) -> None:
         from ..models import load_model
 
         self.model_spec = model
@@ -37,6 +38,7 @@ class ChatSession:
         self.cache = cache
         self.seed = seed
         self.show_calls = show_calls
+        self.stream = stream
         self.messages: list[dict[str, str]] = []
         self.last = None
         self.make_strategy()  # fail early on a bad strategy or option
@@ -141,11 +143,7 @@ class ChatSession:
         cancel = threading.Event()
         box: dict[str, Any] = {}
 
-        def show(event: str, payload: dict) -> None:
-            if self.show_calls and event == "call":
-                click.echo(click.style(f"  · {payload['label'] or 'call'} #{payload['sample_index']}: "
-                                       f"{payload['completion_tokens']} tokens, {payload['seconds']:.2f}s"
-                                       f"{' (cached)' if payload['cached'] else ''}", dim=True))
+        show = LivePrinter(stream=self.stream, calls=self.show_calls)
 
         done = threading.Event()
 
@@ -167,10 +165,12 @@ class ChatSession:
             except KeyboardInterrupt:
                 if not cancel.is_set():
                     cancel.set()
-                    click.echo("\n(cancelling…)")
+                    show.finish()
+                    click.echo("(cancelling…)")
+        show.finish()
         err = box.get("error")
-        if isinstance(err, Cancelled):
-            click.echo("(cancelled)")
+        if isinstance(err, Cancelled):  # the partial text stays on screen, not in the conversation
+            click.echo("(cancelled) — not added to the conversation")
             return
         if isinstance(err, ReasonlabError):
             click.echo(f"error: {err}")
@@ -182,9 +182,27 @@ class ChatSession:
         answer = result.answer if result.answer is not None else (result.reasoning.strip() or "(no answer)")
         self.messages = [*messages, {"role": "assistant", "content": answer}]
         click.echo(f"{click.style('reasonlab>', fg='green', bold=True)} {answer}")
+        for line in vote_lines(result.details):
+            click.echo(line)
         u = result.usage
         click.echo(click.style(f"  [{result.strategy}: {u.calls} call{'' if u.calls == 1 else 's'}, {u.prompt_tokens}+{u.completion_tokens} "
                                f"tokens, {u.seconds:.2f}s{'; ' + result.note if result.note else ''}]", dim=True))
+
+
+def vote_lines(details: dict[str, Any]) -> list[str]:
+    """The vote of a sampling strategy as bars: one line per answer (winner marked, weights if any)."""
+    votes = details.get("votes") if isinstance(details, dict) else None
+    if not isinstance(votes, dict) or not votes:
+        return []
+    weights = details.get("weights") or {}
+    total = sum(float(v) for v in votes.values()) or 1.0
+    lines = ["  vote:"]
+    for key, count in sorted(votes.items(), key=lambda kv: -float(weights.get(kv[0], kv[1]))):
+        bar = "█" * max(1, round(20 * float(count) / total))
+        weight = f"  weight {float(weights[key]):.3g}" if key in weights else ""
+        mark = "  ← winner" if key == details.get("winner") else ""
+        lines.append(f"    {str(key)[:30]:>12} {bar} {count:g}{weight}{mark}")
+    return lines
 
 
 @click.command()
@@ -194,8 +212,10 @@ class ChatSession:
 @click.option("--option", "-o", "extra", multiple=True, metavar="KEY=VALUE", help="Strategy option (repeat).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base sampling seed.")
 @click.option("--calls/--no-calls", default=True, show_default=True, help="Show model calls as they happen.")
+@click.option("--stream/--no-stream", default=True, show_default=True, help="Print model text as it is generated.")
 @no_cache_option
-def chat(strategy: str, model: str, extra: tuple[str, ...], seed: int, calls: bool, no_cache: bool) -> None:
+def chat(strategy: str, model: str, extra: tuple[str, ...], seed: int, calls: bool, stream: bool,
+         no_cache: bool) -> None:
     """Chat in the terminal; every answer goes through a reasoning strategy. /help lists commands."""
     from ._common import load_cache
 
@@ -203,7 +223,7 @@ def chat(strategy: str, model: str, extra: tuple[str, ...], seed: int, calls: bo
         import readline  # noqa: F401 - line editing and ↑ history for input()
     except ImportError:  # pragma: no cover - not on every platform
         pass
-    session = ChatSession(model, strategy, parse_kv(extra), load_cache(no_cache), seed, calls)
+    session = ChatSession(model, strategy, parse_kv(extra), load_cache(no_cache), seed, calls, stream)
     click.echo(f"reasonlab chat — {strategy} on {model}. /help for commands, /quit to leave.")
     while True:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -84,9 +85,13 @@ def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int
         options=parse_kv(extra),
         tolerance=tolerance, smooth=smooth, cache=cache, timeout=timeout, exemplars=exemplars)
     harness = Harness(cfg, progress=progress)
+    from ..eval.provenance import record
+
+    record(harness.store)  # the exact command and the versions, for the report
     try:
         try:
             done = harness.run()
+            failed = harness.failures()
             if log_samples:
                 from ..eval.samples_log import write_samples
 
@@ -98,9 +103,14 @@ def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int
     finally:
         harness.close()
     path = write_report(out, plots=plots)
-    click.echo(f"{done.done} tasks run now ({done.errors} errored); report: {path}")
-    if done.errors:
-        click.echo(f"reasonlab: {done.errors} tasks errored; re-run the same command to retry them", err=True)
+    from ..eval.table import table_of
+
+    click.echo(table_of(out))
+    others = f", {harness.by_others} by another evaluation into this folder" if harness.by_others else ""
+    click.echo(f"{done.done} tasks run now ({done.errors} errored){others}; report: {path}")
+    if failed:  # exit 1: the results contain failures (see the exit codes in `reasonlab --help`)
+        click.echo(f"reasonlab: {failed} tasks errored; re-run the same command to retry them", err=True)
+        sys.exit(1)
 
 
 @click.command()
@@ -114,7 +124,11 @@ def report(folder: Path, plots: bool) -> None:
 
     if not (folder / Store.FILENAME).is_file():
         raise InputError(f"{folder}: no {Store.FILENAME} here (run `reasonlab eval --out {folder}` first)")
-    click.echo(write_report(folder, plots=plots))
+    from ..eval.table import table_of
+
+    path = write_report(folder, plots=plots)
+    click.echo(table_of(folder))
+    click.echo(f"report: {path}")
 
 
 COMMANDS = [eval_cmd, report]

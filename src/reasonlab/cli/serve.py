@@ -35,12 +35,16 @@ import click
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               envvar="REASONLAB_THREADS",
               help="CPU threads of local GGUF models (default: one per available core). Env: REASONLAB_THREADS.")
+@click.option("--sandbox-memory-mb", default=512, show_default=True, type=int,
+              help="Memory ceiling of each sandboxed program (its whole process tree), MiB; requests may only lower it.")
+@click.option("--sandbox-timeout-s", default=10.0, show_default=True, type=float,
+              help="Wall-clock ceiling of each sandboxed program, seconds; requests may only lower it.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, models: tuple[str, ...], api_keys: tuple[str, ...], admin_key: str | None,
           allowed_hosts: tuple[str, ...], strategy: str, queue_size: int,
           workers: int, max_body_bytes: int, max_tokens_limit: int, max_calls: int, cache: bool, merge: bool,
-          threads: int | None, log_level: str) -> None:
+          threads: int | None, sandbox_memory_mb: int, sandbox_timeout_s: float, log_level: str) -> None:
     """Serve strategies over HTTP: POST /v1/chat/completions (OpenAI), POST / (ChatGLM), web page at /.
 
     \b
@@ -61,7 +65,11 @@ def serve(host: str, port: int, models: tuple[str, ...], api_keys: tuple[str, ..
                           api_keys=keys, admin_key=admin_key or None,
                           allowed_hosts=list(allowed_hosts) or None, max_body_bytes=max_body_bytes, max_tokens_limit=max_tokens_limit,
                           max_calls=max_calls, queue_size=queue_size, workers=workers, cache=cache,
-                          merge_identical=merge, threads=threads)
+                          merge_identical=merge, threads=threads, sandbox_memory_mb=sandbox_memory_mb,
+                          sandbox_timeout_s=sandbox_timeout_s)
+    from ..sandbox import set_ceiling
+
+    set_ceiling(memory_mb=sandbox_memory_mb, timeout_s=sandbox_timeout_s)  # tools and fixed limits too
     from ..strategies import list_strategies
 
     if strategy not in list_strategies():

@@ -12,7 +12,7 @@ from ..context import Cancelled
 from .datasets import score_of
 from .scoring import SmoothScorer
 from .store import Row
-from .task import Task
+from .tasks import Task
 
 
 class TaskRunner:

@@ -1,10 +1,12 @@
 """Run strategies × models × settings × runs over dataset items, resumably, with a thread pool.
 
-The harness loads each dataset, strategy and model once, lists every task (`eval.task.Task`),
+The harness loads each dataset, strategy and model once, lists every task (`eval.tasks.Task`),
 skips the ones finished in an earlier run, runs the rest with `concurrency` threads through
 `eval.execute.TaskRunner` (which calls `reasonlab.api.run` and scores the result with its dataset's
 `score` hook and `eval.scoring`), and writes one row to the results store as soon as each
 finishes. Re-running the same evaluation skips every finished task and retries the errored ones.
+Each task is claimed in the store just before it runs (`eval.claims`): evaluations started at once
+into one folder split the tasks, and each waits for the other's before it reports.
 What an evaluation is (`EvalConfig`) and the options each strategy gets live in `eval.config`.
 """
 
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +37,7 @@ from .execute import TaskRunner
 from .results import slug
 from .scoring import SmoothScorer
 from .store import Row, Store, TaskKey
-from .task import Progress, Task
+from .tasks import Progress, Task
 
 __all__ = ["EMERGENCE_TEMPERATURE", "EvalConfig", "Harness", "Progress", "Task", "setting_name",
            "strategy_options"]
@@ -62,6 +66,8 @@ class Harness:
         self.models: dict[str, Model] = {}
         self.datasets: dict[str, Dataset] = {}
         self.items: dict[str, list[Item]] = {}
+        self.by_others = 0  # tasks of this evaluation that another process finished during this run
+        self._wanted: set[TaskKey] = set()
 
     # -- setup ------------------------------------------------------------------------------
     def _load_model(self, spec: str) -> Model:
@@ -144,7 +150,9 @@ class Harness:
         folder = self.cfg.out / "exemplars"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{slug(spec)}-{fmt}.jsonl"
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # another eval into this folder may read it
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        os.replace(tmp, path)
         return str(path)
 
     def execute(self, task: Task) -> Row:
@@ -159,7 +167,7 @@ class Harness:
         pending = [t for t in tasks if finished.get(t.key) != t.seed]
         prior = Progress()
         primaries = {spec: ds.primary for spec, ds in self.datasets.items()}
-        wanted = {t.key for t in tasks}
+        wanted = self._wanted = {t.key for t in tasks}
         for row in self.store.rows():
             if row.key in wanted and row.status != "error" and finished.get(row.key) == row.seed:
                 prior.add(row, primaries.get(row.key.dataset, "flexible"))
@@ -176,12 +184,31 @@ class Harness:
                                     refresh=False)
                 bar.update(1)
 
+        since = time.time()
+        busy: list[Task] = []  # claimed by another live evaluation: wait for it, or take over when it dies
+
+        def claim(task: Task) -> bool:
+            got = self.store.claims.take(task.key, task.seed, since)
+            if got == "busy":
+                busy.append(task)
+            elif got == "done":
+                self.by_others += 1
+                if bar is not None:
+                    bar.update(1)
+            return got == "mine"
+
+        self.store.claims.start_heartbeat()
         try:
-            if self.cfg.concurrency == 1:
-                for task in pending:
-                    record(task, self.execute(task))
-            else:
-                self._parallel(pending, record)
+            while pending and not self.cancel.is_set():
+                if self.cfg.concurrency == 1:
+                    for task in pending:
+                        if claim(task):
+                            record(task, self.execute(task))
+                else:
+                    self._parallel(pending, record, claim)
+                pending, busy[:] = list(busy), []
+                if pending:
+                    self.cancel.wait(1.0)
         except BaseException:
             self.cancel.set()
             raise
@@ -190,10 +217,11 @@ class Harness:
                 bar.close()
         return now
 
-    def _parallel(self, pending: list[Task], record: Callable[[Task, Row], None]) -> None:
-        """C worker threads take tasks from a queue; this thread writes each row as it arrives."""
+    def _parallel(self, pending: list[Task], record: Callable[[Task, Row], None],
+                  claim: Callable[[Task], bool]) -> None:
+        """C worker threads claim and run tasks from a queue; this thread writes each row as it arrives."""
         todo: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
-        results: queue.SimpleQueue[tuple[Task, Row | BaseException]] = queue.SimpleQueue()
+        results: queue.SimpleQueue[tuple[Task, Row | BaseException | None]] = queue.SimpleQueue()
         for task in pending:
             todo.put(task)
         workers = min(self.cfg.concurrency, len(pending))
@@ -206,7 +234,7 @@ class Harness:
                 if task is None:
                     return
                 try:
-                    results.put((task, self.execute(task)))
+                    results.put((task, self.execute(task) if claim(task) else None))
                 except BaseException as e:  # noqa: BLE001 - handed to the main thread
                     results.put((task, e))
                     return
@@ -224,9 +252,14 @@ class Harness:
                         raise RuntimeError("evaluation workers stopped unexpectedly") from None
             if isinstance(got, BaseException):
                 raise got
-            record(task, got)
+            if got is not None:
+                record(task, got)
         for t in threads:
             t.join()
+
+    def failures(self) -> int:
+        """Tasks of this evaluation whose stored result is an error (after `run`)."""
+        return sum(r.status == "error" for r in self.store.rows() if r.key in self._wanted)
 
     def close(self) -> None:
         for m in self.models.values():

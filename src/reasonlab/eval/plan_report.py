@@ -1,8 +1,10 @@
-"""The planning report: autonomous vs LLM-Modulo vs planner, Blocksworld vs Mystery (the
-obfuscation drop), and the rounds-to-success distribution — built from run records.
+"""The planning report: autonomous vs LLM-Modulo vs guided search vs planner, Blocksworld vs
+Mystery (the obfuscation drop), and the rounds-to-success distribution — built from run records.
 
 A record is a plain dict: dataset, strategy, model, valid (0/1), goal_reached,
-executable_prefix, rounds_used, rounds_to_success, tokens, seconds, length_ratio (any may be None). `records_from_store`
+executable_prefix, rounds_used, rounds_to_success, moves (guided search: moves to the valid
+plan), independent_valid (a second validator's verdict on a reported-valid plan), tokens,
+seconds, length_ratio (any may be None). `records_from_store`
 reads them from an evaluation folder (`reasonlab eval … --out DIR`); benchmarks build them
 directly. `render(records)` returns Markdown.
 """
@@ -23,7 +25,7 @@ def records_from_store(folder: str | Path) -> list[Record]:
     """Records of every finished planning row in an evaluation folder."""
     from .store import Store
 
-    store = Store(folder)
+    store = Store(folder, create=False)  # corrupt or missing: one line naming the file
     try:
         out = []
         for row in store.rows():
@@ -48,6 +50,8 @@ def family(dataset: str) -> tuple[str, str]:
         return "mystery", rest
     if prefix == "random-blocksworld":
         return "random", rest
+    if prefix.startswith("planbench-"):  # planbench-blocksworld / planbench-mystery: paired instances
+        return prefix.removeprefix("planbench-"), "planbench" + (f":{rest}" if rest else "")
     return prefix, rest
 
 
@@ -84,6 +88,9 @@ def summary_rows(records: list[Record]) -> list[dict[str, Any]]:
             "rounds_used": _mean(r.get("rounds_used") for r in rs),
             "length_ratio": _mean(r.get("length_ratio") for r in solved),
             "tokens_per_solved": (tokens / len(solved)) if solved else None,
+            "rounds_to_success": _mean(r.get("rounds_to_success") for r in solved),
+            "moves_to_success": _mean(r.get("moves") for r in solved),
+            "rejected": sum(1 for r in solved if r.get("independent_valid") is False),
             "tokens_total": tokens,
             "seconds": _mean(r.get("seconds") for r in rs),
         })
@@ -96,17 +103,20 @@ def render(records: list[Record], title: str = "Planning report") -> str:
     if not records:
         return "\n".join([*lines, "No planning records."])
     rows = summary_rows(records)
-    lines += ["## Autonomous vs LLM-Modulo vs planner", "",
+    lines += ["## Autonomous vs LLM-Modulo vs guided search vs planner", "",
               "| dataset | strategy | model | valid plans [95% CI] | goal reached | executable prefix | "
-              "mean rounds | length / optimal | tokens per item | tokens per solved | s per item |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "mean rounds | to success | length / optimal | tokens per item | tokens per solved | s per item |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         tps = "–" if r["tokens_per_solved"] is None else f"{r['tokens_per_solved']:.0f}"
         rounds = "–" if r["rounds_used"] is None else f"{r['rounds_used']:.1f}"
         ratio = "–" if r["length_ratio"] is None else f"{r['length_ratio']:.2f}"
         secs = "–" if r["seconds"] is None else f"{r['seconds']:.2f}"
+        to = ("–" if r["rounds_to_success"] is None and r["moves_to_success"] is None
+              else f"{r['rounds_to_success']:.1f} rounds" if r["rounds_to_success"] is not None
+              else f"{r['moves_to_success']:.1f} moves")
         lines.append(f"| {r['dataset']} | {r['strategy']} | {r['model']} | {_rate(r['valid'], r['n'])} | "
-                     f"{_pct(r['goal_reached'])} | {_pct(r['executable_prefix'])} | {rounds} | {ratio} | "
+                     f"{_pct(r['goal_reached'])} | {_pct(r['executable_prefix'])} | {rounds} | {to} | {ratio} | "
                      f"{r['tokens_per_item']:.0f} | {tps} | {secs} |")
 
     # Obfuscation drop: same strategy, model and instance spec, plain vs mystery/random names.
@@ -140,6 +150,11 @@ def render(records: list[Record], title: str = "Planning report") -> str:
         lines += ["", "## Rounds to success (LLM-Modulo)", "",
                   "| dataset | strategy | model | first valid plan at | never valid |", "|---|---|---|---|---|",
                   *hist_lines]
+    checked = [r for r in records if r.get("valid") and "independent_valid" in r]
+    if checked:
+        bad = sum(1 for r in checked if r["independent_valid"] is False)
+        lines += ["", f"Independent check (unified-planning's PlanValidator) of the {len(checked)} plans reported "
+                      f"valid: {bad} rejected."]
     lines += ["", "A plan counts as valid only when the validator (pddl-pyvalidator) accepted it; "
-              "intervals are Wilson 95% intervals."]
+              "intervals are Wilson 95% intervals. Tokens per solved = all tokens of the group / plans found."]
     return "\n".join(lines) + "\n"

@@ -129,12 +129,12 @@ def draw_all(data: Data, folder: Path, warn=None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for ds in data.datasets():
         names = []
-        for draw in (accuracy_vs_cost, metric_vs_size):
+        for label, draw in (("accuracy vs tokens", accuracy_vs_cost), ("metrics vs model size", metric_vs_size)):
             try:
                 names.append(draw(data, ds, folder))
             except Exception as e:  # noqa: BLE001 - a plot is an extra: report it, keep the numbers
                 if warn is None:
                     raise
-                warn(f"plot {draw.__name__} of {ds} failed: {type(e).__name__}: {str(e)[:200]}")
+                warn(f"plot '{label}' of {ds} skipped: {type(e).__name__}: {str(e)[:200]}")
         out[ds] = [n for n in names if n]
     return out

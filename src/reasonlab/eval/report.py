@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from .intervals import bootstrap_mean
+from .glossary import glossary
 from .metrics import Summary
 from .results import ACCURACY_KEYS, Cell, Data, load, slug
 from .store import Store
+from .table import gain_over_direct, is_direct
 
-__all__ = ["ACCURACY_KEYS", "Cell", "Data", "load", "slug", "render_markdown", "write_csv", "write_report"]
+__all__ = ["ACCURACY_KEYS", "Cell", "Data", "load", "slug", "is_direct", "render_markdown", "write_csv",
+           "write_report"]
 
 
 def _pct(x: float | None) -> str:
@@ -24,29 +28,9 @@ def _acc(s: Summary) -> str:
     return f"{100 * s.mean:.1f} [{100 * (s.lo or 0):.1f}, {100 * (s.hi or 0):.1f}]"
 
 
-def is_direct(strategy: str) -> bool:
-    """`direct`, possibly with options: 'direct(max_tokens=32)'."""
-    return strategy == "direct" or strategy.startswith("direct(")
-
-
-def gain_over_direct(data: Data, cell: Cell, primary: str) -> str:
-    """Points gained over `direct` (same dataset, setting, model), paired by (run, item), with a 95% interval."""
-    if is_direct(cell.strategy):
-        return "–"
-    bases = [c for k, c in sorted(data.cells.items())
-             if k[0] == cell.dataset and k[1] == cell.setting and k[3] == cell.model and is_direct(k[2])]
-    if not bases:
-        return "–"
-    base = bases[0]
-    mine = {(r.key.run, r.key.item_id): v for r, v in zip(cell.rows, cell.values(primary, primary), strict=True)}
-    theirs = {(r.key.run, r.key.item_id): v for r, v in zip(base.rows, base.values(primary, primary), strict=True)}
-    diffs = [mine[k] - theirs[k] for k in mine.keys() & theirs.keys()
-             if mine[k] is not None and theirs[k] is not None]
-    if not diffs:
-        return "–"
-    mean = sum(diffs) / len(diffs)
-    lo, hi = bootstrap_mean(diffs)
-    return f"{100 * mean:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+def _gain(data: Data, cell: Cell, primary: str) -> str:
+    g = gain_over_direct(data, cell, primary)
+    return g.fmt() if g else "–"
 
 
 def human(n: float | None) -> str:
@@ -59,22 +43,56 @@ def human(n: float | None) -> str:
     return str(int(n))
 
 
-def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> str:
+def _present(preferred: list[str], present: set[str]) -> list[str]:
+    """Names in the order the config lists them, then any others the results hold."""
+    return [x for x in dict.fromkeys(preferred) if x in present] + sorted(present - set(preferred))
+
+
+def header(data: Data) -> list[str]:
+    """What the tables below hold, read from the results themselves (not from the last command alone)."""
     cfg = data.meta.get("config", {})
-    out = ["# Evaluation report", ""]
-    if cfg:
-        out.append(f"Strategies: {', '.join(cfg.get('strategies', []))} · models: {', '.join(cfg.get('models', []))} · "
-                   f"runs: {cfg.get('runs')} (seeds {cfg.get('seed')}…) · formats: "
-                   f"{', '.join(cfg.get('prompt_formats', []))} · shots: {cfg.get('shots')} · "
-                   f"temperature: {cfg.get('temperature') if cfg.get('temperature') is not None else 'default (0.01 for greedy strategies)'}")
-        out.append("")
+    strategies = _present(cfg.get("strategies", []), {k[2] for k in data.cells})
+    models = _present(cfg.get("models", []), {k[3] for k in data.cells})
+    settings = sorted({k[1] for k in data.cells})
+    runs = sorted({r.key.run for c in data.cells.values() for r in c.rows})
+    temp = cfg.get("temperature")
+    parts = [f"Strategies: {', '.join(strategies) or '–'}", f"models: {', '.join(models) or '–'}",
+             f"settings: {', '.join(f'`{s}`' for s in settings) or '–'}"]
+    if runs:
+        parts.append(f"runs: {len(runs)}" + (f" (seeds {cfg.get('seed')}…)" if cfg.get("seed") is not None else ""))
+    parts.append(f"temperature: {temp if temp is not None else 'default (0.01 for greedy strategies)'}")
+    return [" · ".join(parts), ""]
+
+
+def provenance(data: Data) -> list[str]:
+    """The commands that filled this folder, and the versions they ran with."""
+    commands = data.meta.get("commands") or []
+    versions = data.meta.get("versions") or {}
+    out = ["## How this report was made", ""]
+    if commands:
+        out += ["The results come from " + ("this command" if len(commands) == 1 else "these commands, in order")
+                + " (re-running one resumes it; `reasonlab report FOLDER` re-renders this file):", "", "```",
+                *commands, "```", ""]
+    else:
+        out += ["The results were made through the Python API (`reasonlab.eval.harness.Harness`); no command "
+                "was recorded.", ""]
+    if versions:
+        out += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    return out
+
+
+def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> str:
+    out = ["# Evaluation report", "", *header(data)]
     opts = {k.split(":", 1)[1]: v for k, v in data.meta.items() if k.startswith("strategy:") and v}
+    opts = {k: v for k, v in opts.items() if any(c[2] == k for c in data.cells)}
     if opts:
         out += ["Strategy options: " + "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in o.items())
                                                  for name, o in sorted(opts.items())), ""]
+    out += provenance(data)
     out += ["Accuracy is the dataset's primary metric in percent with its 95% Wilson interval; "
             "n counts item × run tasks; errored tasks count as wrong and are listed under *errors*. "
-            "Gain over direct is paired by item and run, with a 95% bootstrap interval.", ""]
+            "Gain over direct is paired by item and run, with a 95% bootstrap interval. Every column and "
+            "metric is explained in one line under *What the numbers mean* at the end.", ""]
     total_rows = sum(len(c.rows) for c in data.cells.values())
     total_err = sum(c.errors for c in data.cells.values())
     tokens = sum(r.prompt_tokens + r.completion_tokens for c in data.cells.values() for r in c.rows)
@@ -97,7 +115,7 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
                 strict = c.summary("strict", primary)
                 out.append(f"| {c.strategy} | {c.model} | {_acc(acc)} | {_pct(strict.mean)} | {len(c.rows)} | "
                            f"{c.errors} | {c.tokens_per_item:.0f} | {c.per_item('calls'):.1f} | "
-                           f"{c.per_item('seconds'):.2f} | {gain_over_direct(data, c, primary)} |")
+                           f"{c.per_item('seconds'):.2f} | {_gain(data, c, primary)} |")
             out.append("")
             metrics = data.metric_names(ds)
             if metrics:
@@ -144,6 +162,10 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
             out.append(f"| {spec} | {info.get('backend')} | {human(info.get('n_params'))} | "
                        f"{'yes' if info.get('supports_logprobs') else 'no (smooth log-prob metrics missing)'} |")
         out.append("")
+    shown = {m for ds in data.datasets() for m in data.metric_names(ds)}
+    shown |= {m for ds in data.datasets() for st in data.settings(ds)
+              for metrics in data.model_level(ds, st).values() for m in metrics}
+    out += glossary(sorted(shown, key=lambda m: (m not in ACCURACY_KEYS, m)))
     errs = [r for c in data.cells.values() for r in c.rows if r.status == "error"]
     if errs:
         out += ["## Errors", "", f"{len(errs)} tasks errored (re-run the same command to retry them):", ""]
@@ -192,20 +214,33 @@ def write_csv(data: Data, path: Path) -> None:
                 w.writerow(d)
 
 
-def write_report(folder: str | Path, plots: bool = True) -> Path:
-    """(Re-)render report.md, results.csv and the PNG plots of an evaluation folder from its store."""
+def _stderr_warning(message: str) -> None:
+    print(f"reasonlab: warning: {message}", file=sys.stderr)
+
+
+def write_report(folder: str | Path, plots: bool = True, warn: Callable[[str], None] | None = None) -> Path:
+    """(Re-)render results.csv, report.md and the PNG plots of an evaluation folder from its store.
+
+    The numbers are written first; plots come after and a plot that fails is a warning (`warn`,
+    by default a line on stderr), never a failed report."""
     folder = Path(folder)
+    warn = warn or _stderr_warning
     store = Store(folder)
     try:
         data = load(store)
     finally:
         store.close()
-    images: dict[str, list[str]] = {}
-    if plots and data.cells:
-        from .plots import draw_all
-
-        images = draw_all(data, folder)
     write_csv(data, folder / "results.csv")
     path = folder / "report.md"
-    path.write_text(render_markdown(data, images), encoding="utf-8")
+    path.write_text(render_markdown(data), encoding="utf-8")
+    if plots and data.cells:
+        try:
+            from .plots import draw_all
+
+            images = draw_all(data, folder, warn=warn)
+        except Exception as e:  # noqa: BLE001 - e.g. matplotlib missing or broken: the numbers stand
+            warn(f"no plots: {type(e).__name__}: {str(e)[:200]}")
+            images = {}
+        if any(images.values()):
+            path.write_text(render_markdown(data, images), encoding="utf-8")
     return path

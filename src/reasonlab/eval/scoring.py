@@ -18,7 +18,7 @@ from ..strategies import Strategy, get_strategy
 from .datasets import LETTERS, Item
 from .metrics import smooth_metrics
 from .store import ModelItem, Store
-from .task import Task
+from .tasks import Task
 
 Metrics = dict[str, float | None]
 

@@ -114,3 +114,15 @@ def results_table(data: Data) -> str:
             f"as wrong); n: items × runs; tokens/item, s/item: model cost per task; {GAIN_HELP}.")
     out += textwrap.wrap(note, 100)
     return "\n".join(out)
+
+
+def table_of(folder) -> str:
+    """The results table of an evaluation folder, read from its store."""
+    from .results import load
+    from .store import Store
+
+    store = Store(folder)
+    try:
+        return results_table(load(store))
+    finally:
+        store.close()

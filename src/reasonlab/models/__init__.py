@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo, NotSupported
+from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo, ModelSpecError, NotSupported
 
 __all__ = [
     "Completion", "GenParams", "Message", "Model", "ModelError", "ModelInfo", "NotSupported",
@@ -32,10 +32,6 @@ PLUGIN_GROUP = "reasonlab.models"
 BUILTIN = ("llama", "hf", "openai", "ollama", "scripted")
 
 
-class ModelSpecError(ModelError):
-    """A model spec string that cannot be understood."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,12 @@ class ModelError(ReasonlabError, RuntimeError):
     """A backend failed (server down, garbage reply, missing file). The message is user-facing."""
 
 
+class ModelSpecError(ModelError):
+    """A model spec string that cannot be understood."""
+
+    exit_code = 2
+
+
 class NotSupported(ModelError):
     """The backend cannot do what was asked (e.g. log-probabilities)."""
 

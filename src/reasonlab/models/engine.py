@@ -4,8 +4,8 @@ sequences together.
 A `generate` call from any thread becomes a request of n sequences (one per sample). Between
 decode steps the scheduler admits waiting sequences into free sequence ids ("slots") and drops
 finished or cancelled ones, so distinct prompts, the n samples of one prompt and calls from other
-threads share each `llama_decode`. Each step's batch holds one token per generating sequence plus
-a chunk of prompt tokens of sequences still reading their prompt.
+threads share each `llama_decode`. A step decodes one token of every generating sequence, or
+(alternating with those) one chunk of a prompt being read.
 
 KV reuse: every slot remembers the tokens its cells hold. A new sequence takes the free slot whose
 cache shares the longest prefix with its prompt, or copies the longest shared prefix from any slot
@@ -29,8 +29,6 @@ from typing import Any
 from .base import Completion, DeltaFn, GenParams, ModelError
 from .kv_slots import Slots, lcp
 from .repetition import DEFAULT_GUARD, FINISH_REPETITION
-
-PREFILL_WHILE_DECODING = 128  # prompt tokens per step while others generate: keeps their streams smooth
 
 
 @dataclass(eq=False)
@@ -97,6 +95,7 @@ class Engine:
         self.closed = False
         self.steps = 0  # decode steps run (tests and benchmarks read it)
         self.max_batch_seqs = 0
+        self._prefill_turn = False
         self.thread: threading.Thread | None = None
         self._buf = ctypes.create_string_buffer(64)
 
@@ -286,21 +285,23 @@ class Engine:
         b = self.m._batch
         for s in [q for q in self.active if q.req.cancelled()]:
             self._finish(s, "cancelled")
-        entries: list[tuple[_Seq, int, int, bool]] = [(s, s.next_tok, s.pos, True) for s in self.active if s.next_tok >= 0]
-        budget = self.m.n_batch - len(entries)
-        if entries:
-            budget = min(budget, PREFILL_WHILE_DECODING)
-        for s in self.active:
-            if s.next_tok >= 0 or budget <= 0:
-                continue
+        # A step decodes either one token of every generating sequence, or one chunk of one
+        # prompt (alternating while both wait). Never both in one batch: a large batch takes other
+        # matrix kernels, and a sample's greedy text would then depend on what ran beside it.
+        reading = [s for s in self.active if s.next_tok < 0]
+        gen = [s for s in self.active if s.next_tok >= 0]
+        entries: list[tuple[_Seq, int, int, bool]] = []
+        if reading and (not gen or self._prefill_turn):
+            s = reading[0]
             prefix = s.req.tokens[:-1]
-            take = prefix[s.cursor:s.cursor + budget]
-            entries.extend((s, t, s.cursor + i, False) for i, t in enumerate(take))
-            budget -= len(take)
+            take = prefix[s.cursor:s.cursor + self.m.n_batch]
+            entries = [(s, t, s.cursor + i, False) for i, t in enumerate(take)]
             s.cursor += len(take)
-            if s.cursor >= len(prefix) and budget > 0:  # the prompt's last token: its logits start the sample
+            if s.cursor >= len(prefix) and len(entries) < self.m.n_batch:  # the last token: its logits start the sample
                 entries.append((s, s.req.tokens[-1], len(prefix), True))
-                budget -= 1
+        else:
+            entries = [(s, s.next_tok, s.pos, True) for s in gen]
+        self._prefill_turn = not self._prefill_turn
         if not entries:
             return
         for i, (s, tok, pos, want) in enumerate(entries):

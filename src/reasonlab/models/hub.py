@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .base import ModelError
+from .base import ModelError, ModelSpecError
 
 _TRUE = {"1", "ON", "YES", "TRUE"}
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.I)
@@ -52,7 +52,6 @@ class HubRef:
 
 def parse_ref(target: str) -> HubRef:
     """``OWNER/REPO/PATH.gguf``, ``OWNER/REPO:QUANT`` or ``OWNER/REPO`` (optionally ``@REVISION``)."""
-    from . import ModelSpecError
 
     text, at, revision = target.strip().rpartition("@")
     if not at:

@@ -6,11 +6,13 @@ Greedy decoding of small models falls into loops (``x = x * 2`` repeated until t
 - **a repeated window**: the last ``min_span`` characters (or more) are periodic with a period
   of at most ``max_period`` characters, repeated at least ``min_repeats`` times
   (``abcabcabc…``, the same line over and over, the same two lines alternating);
-- **a repeated line**: one non-blank line of at least ``min_line`` characters makes up
-  ``line_repeats`` of the last ``line_window`` non-blank lines (a loop whose other lines vary).
+- **a repeated line**: a non-blank line of at least ``min_line`` characters, as it ends, has
+  appeared ``line_repeats`` times among the last ``line_window`` non-blank lines (a loop whose
+  other lines vary).
 
 The llama backend checks inside its decode loop and stops the sequence at once; other
-backends are checked after the fact (`RunContext`), with the same finish reason ``repetition``.
+backends are checked after the fact (`RunContext`, `loop_start`: cut where the guard would
+have stopped it), with the same finish reason ``repetition``.
 The thresholds are conservative: ordinary prose, numbers and code do not trip it. Turn it off
 per call (``guard=False``), per run (``RunContext(repetition_guard=False)``) or everywhere
 (``REASONLAB_REPETITION_GUARD=0``).
@@ -67,21 +69,22 @@ class RepetitionGuard:
         tail = text[-(self.line_window * 200):]
         lines = [ln.strip() for ln in tail.split("\n")[:-1]]  # the last line may still be growing
         lines = [ln for ln in lines if ln][-self.line_window:]
-        if len(lines) < self.line_repeats:
+        if len(lines) < self.line_repeats or len(lines[-1]) < self.min_line:
             return False
-        last = lines[-1]
-        return len(last) >= self.min_line and lines.count(last) >= self.line_repeats
+        return lines.count(lines[-1]) >= self.line_repeats  # checked as each line ends: its own count
 
 
 DEFAULT_GUARD = RepetitionGuard()
 
 
 def loop_start(text: str, guard: RepetitionGuard = DEFAULT_GUARD) -> int | None:
-    """Post-hoc check of a finished text: None when its end does not loop, else the length of
-    the shortest prefix at which the guard would have stopped it (what the llama backend keeps)."""
-    if len(text) < guard.min_span or not guard.looping(text):
-        return None  # a loop that ended by itself and was followed by other text is not reported
-    for end in range(guard.min_span, len(text), 8):
+    """Where the guard would have stopped `text` had it watched it being generated (the length
+    of the text to keep), or None. For backends whose text arrives whole."""
+    if len(text) < guard.min_span and text.count("\n") < guard.line_repeats:
+        return None
+    ends = sorted({*range(min(guard.min_span, len(text)), len(text), 8), len(text),
+                   *(i + 1 for i, ch in enumerate(text) if ch == "\n")})
+    for end in ends:
         if guard.looping(text[:end]):
             return end
-    return len(text)
+    return None

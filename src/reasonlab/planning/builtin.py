@@ -11,7 +11,7 @@ from . import blocksworld as bw
 from .mystery import obfuscate
 from .pddl import Task
 from .planner import solve
-from .program_values import Example
+from .render import Example
 
 VARIANTS = ("plain", "mystery", "random")
 EXAMPLE_SEED_OFFSET = 1_000_003  # examples come from their own stream, never from the evaluated items

@@ -10,7 +10,7 @@ names every line it cannot read.
 from __future__ import annotations
 
 from .pddl import GroundAction
-from .program_values import PLAN_END, Vocabulary
+from .render import PLAN_END, Vocabulary
 
 _HOLE = "\x00{}\x00"
 

@@ -20,7 +20,7 @@ from ..context import RunContext
 from .grammar import choice_grammar
 from .parse import strip_bullet
 from .pddl import GroundAction
-from .program_values import PLAN_END, PLAN_START, join_words, plan_lines, state_words
+from .render import PLAN_END, PLAN_START, join_words, plan_lines, state_words
 from .simulate import State, initial_state, step, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate

@@ -32,7 +32,7 @@ from ..errors import InputError
 from .grammar import plan_grammar
 from .parse import ParsedPlan, parse_plan
 from .pddl import GroundAction
-from .program_values import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
+from .render import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
 from .simulate import Trace, simulate, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .pddl import GroundAction
-from .program_values import PLAN_END, PLAN_START, Vocabulary
+from .render import PLAN_END, PLAN_START, Vocabulary
 
 _BULLET = re.compile(r"^\s*(?:(?:step|action)\s*\d+\s*[:.)\-]?|\d+\s*[.):\-]|[-*•>]+|#+)\s*", re.IGNORECASE)
 _MARKUP = re.compile(r"[*`_]{2,}|`")

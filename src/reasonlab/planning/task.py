@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import InputError
 from ..problem import Problem
 from .pddl import GroundAction, Task
-from .program_values import Example, Vocabulary, prompt, statement, vocabulary
+from .render import Example, Vocabulary, prompt, statement, vocabulary
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .pddl import Atom, GroundAction, Literal, Task
-from .program_values import Vocabulary
+from .render import Vocabulary
 
 _EXPR = re.compile(r"^\(?\s*(not\s+)?([^\s()]+)\s*(?:\((.*)\))?\s*\)?$")
 

@@ -19,7 +19,7 @@ from .detect import detect
 from .dispatch import MAX_PROGRAM_BYTES, read_program, run_code, run_file
 from .execution import LIMITS, SandboxError, SandboxResult, SandboxUnavailable
 from .host import SandboxInfo
-from .limits import Limits
+from .limits import Limits, capped, set_ceiling
 
 __all__ = ["LIMITS", "MAX_PROGRAM_BYTES", "Limits", "SandboxError", "SandboxInfo", "SandboxResult",
-           "SandboxUnavailable", "detect", "read_program", "run_code", "run_file"]
+           "SandboxUnavailable", "capped", "detect", "read_program", "run_code", "run_file", "set_ceiling"]

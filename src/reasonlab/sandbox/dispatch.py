@@ -17,7 +17,7 @@ from .detect import detect
 from .execution import SandboxResult, SandboxUnavailable
 from .host import SandboxInfo
 from .landlock import run_landlock
-from .limits import Limits
+from .limits import Limits, capped
 from .unisolated import run_unisolated
 
 MAX_PROGRAM_BYTES = 1 << 20  # largest program `run_file` (and `sandbox run`) accepts
@@ -30,7 +30,7 @@ def run_code(code: str, limits: Limits | None = None, *, stdin: str | None = Non
     Raises SandboxUnavailable when no isolation works here and `unsafe` is False; with
     `unsafe=True` the program then runs in a plain child process with resource limits only.
     """
-    limits = limits or Limits()
+    limits = capped(limits or Limits())  # never above the operator's ceiling (`set_ceiling`)
     info = info or detect()
     if info.backend == "bwrap":
         return run_bwrap(info, code, limits, stdin)

@@ -99,3 +99,28 @@ class Limits:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+_CEILING: dict[str, float] = {}  # process-wide caps set by the operator (`reasonlab serve --sandbox-*`)
+
+
+def set_ceiling(**caps: float) -> None:
+    """Cap every run of this process (e.g. `memory_mb=256, timeout_s=5`): each limit a run asks for,
+    from a strategy option, a tool or a default, is lowered to the cap. Values are checked; no
+    arguments removes the caps. Set once by `reasonlab serve`, before any request."""
+    known = {f.name for f in fields(Limits)}
+    checked: dict[str, float] = {}
+    for name, value in caps.items():
+        if name not in known:
+            raise InputError(f"unknown sandbox limit {name!r} (known: {', '.join(sorted(known))})")
+        checked[name] = check_limit(name, value, integer=name != "timeout_s", maximum=MAXIMUM[name])
+    _CEILING.clear()
+    _CEILING.update(checked)
+
+
+def capped(limits: Limits) -> Limits:
+    """`limits` lowered to the process-wide ceiling (`set_ceiling`); unchanged when none is set."""
+    changes = {k: v for k, v in _CEILING.items() if getattr(limits, k) > v}
+    if "timeout_s" in changes and limits.cpu_s > changes["timeout_s"]:
+        changes["cpu_s"] = max(1, int(changes["timeout_s"]))
+    return replace(limits, **changes) if changes else limits

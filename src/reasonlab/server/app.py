@@ -25,7 +25,7 @@ from .safe_json import SafeJSONResponse, dumps, parse_body
 from .scheduler import Job
 from .security import APIKeyMiddleware, BodyLimitMiddleware, CrossSiteMiddleware
 from .service import ReasoningService, RunRequest
-from .streaming import EventStream, SSEResponse
+from .streaming import EventStream, ReasoningText, SSEResponse
 
 log = logging.getLogger("reasonlab.server")
 
@@ -283,14 +283,15 @@ def start_stream(service: ReasoningService, req: RunRequest, include_trace: bool
                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
                            **extra})
 
+    reasoning = ReasoningText()
+
     def listener(event: str, payload: dict[str, Any]) -> None:
+        # Model text goes out token by token as reasoning_content (any OpenAI client shows it);
+        # every event, `delta` included, also goes out whole under "reasonlab" for the page.
         if event == "result":
             return  # the final chunk carries the whole trace
-        delta: dict[str, Any] = {}
-        if event == "call":
-            tag = payload.get("label") or "call"
-            delta = {"reasoning_content": f"[{tag} #{payload.get('sample_index', 0)}] {payload.get('output', '')}\n\n"}
-        events.put(chunk(delta, reasonlab={"event": event, "data": payload}))
+        text = reasoning.on_event(event, payload)
+        events.put(chunk({"reasoning_content": text} if text else {}, reasonlab={"event": event, "data": payload}))
 
     job = service.start(req, listener=listener, on_done=lambda _job: events.close())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import InputError
 from .security import is_loopback
@@ -34,6 +35,8 @@ class ServerConfig:
     cache: bool = False  # use the persistent completion cache
     merge_identical: bool = True  # concurrent identical model calls run once
     threads: int | None = None  # CPU threads of local (llama) models; None: the backend's default
+    sandbox_memory_mb: int = 512  # ceiling of every sandboxed program's process tree; requests may only lower it
+    sandbox_timeout_s: float = 10.0  # ceiling of every sandboxed program's wall clock; requests may only lower it
 
     def __post_init__(self) -> None:
         if self.api_key and self.api_key not in self.api_keys:
@@ -46,6 +49,16 @@ class ServerConfig:
                             ("max calls", self.max_calls)):
             if value < 1:
                 raise InputError(f"{name} must be at least 1 (got {value})")
+        self.sandbox_limits()  # refuses non-positive, non-finite or too large ceilings
+
+    def sandbox_limits(self) -> Any:
+        """The operator's sandbox ceilings as `sandbox.Limits` (what a request may only tighten)."""
+        from ..sandbox import Limits
+
+        try:
+            return Limits(memory_mb=self.sandbox_memory_mb, timeout_s=self.sandbox_timeout_s)
+        except InputError as e:
+            raise InputError(f"sandbox ceiling: {e}") from None
 
 
 def resolve_api_key(given: str | None) -> str | None:

@@ -209,11 +209,11 @@ class ModelGate:
 class GatedModel(Model):
     """One request's view of a shared model: calls go through the gate under the request's client."""
 
-    def __init__(self, gate: ModelGate, client: str, cancel: threading.Event) -> None:
+    def __init__(self, gate: ModelGate, client: str, cancel: threading.Event, public: str | None = None) -> None:
         self.gate = gate
         self.client = client
         self.cancel = cancel
-        self.spec = gate.model.spec
+        self.spec = public or gate.model.spec  # traces show the public name, never the server's file paths
         self.identity = gate.model.identity
         self.streams = gate.model.streams
         self.guards_repetition = gate.model.guards_repetition

@@ -17,8 +17,15 @@ from ..models import Model, load_model, parse_spec
 from ..problem import Problem, Result
 from ..strategies import StrategyError, describe_options, get_strategy, list_strategies
 from ..strategies.base import Strategy
+from ..strategies.options import (
+    SANDBOX_OPTIONS,
+    SERVER_CAPS,
+    OptionError,
+    check_tokens,
+    client_rule,
+    option_names,
+)
 from ..strategies.options import Limits as OptionLimits
-from ..strategies.options import OptionError, check_tokens, option_names
 from ..strategies.options import validate as validate_options
 from .config import ServerConfig
 from .gate import GatedModel, ModelGate
@@ -95,10 +102,25 @@ class ReasoningService:
         return list(self._strategies)
 
     def strategies(self) -> dict[str, dict[str, Any]]:
+        """Each strategy's options; `client` says what a request may send for one (absent: it may not)."""
+        limits = self.option_limits()
         table: dict[str, dict[str, Any]] = {}
         for name, cls in self._strategies.items():
-            table[name] = {"description": cls.description, "options": describe_options(cls.Options)}
+            options = describe_options(cls.Options)
+            for o in options:
+                rule = client_rule(o["name"], limits)
+                if rule is not None:
+                    o["client"] = rule
+            table[name] = {"description": cls.description, "options": options,
+                           "client_options": [o["name"] for o in options if "client" in o]}
         return json.loads(json.dumps(table, default=str))
+
+    def option_limits(self) -> OptionLimits:
+        """A request's option limits: the allow-list, the token cap, SERVER_CAPS and the sandbox ceilings."""
+        ceiling = self.config.sandbox_limits()
+        caps = {**SERVER_CAPS, **{opt: getattr(ceiling, f) for opt, f in SANDBOX_OPTIONS.items()}}
+        return OptionLimits.server(self.config.max_tokens_limit, max_calls=self.config.max_calls, caps=caps,
+                                   sandbox=ceiling)
 
     def model_list(self) -> list[dict[str, Any]]:
         out = []
@@ -157,7 +179,7 @@ class ReasoningService:
         strict mode with the server's caps: the allow-list, `--max-tokens-limit` for every
         `*_tokens` option, SERVER_CAPS, sandbox limits only ever tightened.
         """
-        limits = OptionLimits.server(self.config.max_tokens_limit, max_calls=self.config.max_calls)
+        limits = self.option_limits()
         try:
             top = dict(top)
             for name in ("max_completion_tokens", "max_tokens"):  # max_tokens wins when both are given
@@ -169,6 +191,10 @@ class ReasoningService:
             mine.update(validate_options(cls, given, strict=True, limits=limits, param_prefix="reasonlab.options."))
         except OptionError as e:
             raise APIError(400, str(e), param=e.param, code=e.code) from None
+        defaults = cls.Options()
+        for opt, f in SANDBOX_OPTIONS.items():  # a strategy's own default never exceeds the operator's ceiling
+            if opt not in mine and opt in option_names(cls) and getattr(defaults, opt) > getattr(limits.sandbox, f):
+                mine[opt] = getattr(limits.sandbox, f)
         return mine
 
     def build_strategy(self, name: str, options: dict[str, Any]) -> Strategy:
@@ -209,7 +235,7 @@ class ReasoningService:
                  listener: Listener | None) -> Result:
         from ..api import run
 
-        model = GatedModel(self.gates[req.model_id], req.client, cancel)
+        model = GatedModel(self.gates[req.model_id], req.client, cancel, public=req.model_id)
         result = run(req.problem, strat, model, cache=self.cache or False, seed=req.seed,
                      max_calls=self.config.max_calls, listeners=[listener] if listener else None,
                      cancel=cancel)

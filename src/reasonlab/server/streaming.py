@@ -66,3 +66,48 @@ class SSEResponse(StreamingResponse):
             tg.start_soon(stream)
             await self.listen_for_disconnect(receive)
             tg.cancel_scope.cancel()
+
+
+class ReasoningText:
+    """The run's model text as one readable `reasoning_content` stream: samples decoded at the same
+    time are written one after another (the first to produce text streams live; the others are
+    held back and written when it ends), each under a ``[label #index]`` heading."""
+
+    def __init__(self) -> None:
+        self._current: tuple[str, int] | None = None
+        self._partial: dict[tuple[str, int], str] = {}  # held-back samples still being decoded
+        self._done: list[tuple[tuple[str, int], str]] = []  # held-back samples that finished
+
+    @staticmethod
+    def _head(key: tuple[str, int]) -> str:
+        return f"[{key[0] or 'call'} #{key[1]}] "
+
+    def on_event(self, event: str, payload: dict[str, Any]) -> str:
+        """Text to send for one run event ("" when nothing is due)."""
+        if event == "delta":
+            key, text = (payload.get("label") or "", int(payload.get("index", 0))), payload.get("text", "")
+            if self._current is None:
+                self._current = key
+                return self._head(key) + self._partial.pop(key, "") + text
+            if key == self._current:
+                return text
+            self._partial[key] = self._partial.get(key, "") + text
+            return ""
+        if event != "call" or payload.get("kind", "generate") != "generate":
+            return ""
+        key = (payload.get("label") or "", int(payload.get("sample_index", 0)))
+        out = ""
+        if key == self._current:
+            out, self._current = "\n\n", None
+        else:
+            self._partial.pop(key, None)
+            self._done.append((key, str(payload.get("output", ""))))
+        if self._current is None:
+            for k, text in self._done:
+                out += self._head(k) + text + "\n\n"
+            self._done.clear()
+            if self._partial:  # the next sample still decoding goes live
+                k = next(iter(self._partial))
+                self._current = k
+                out += self._head(k) + self._partial.pop(k)
+        return out

@@ -314,3 +314,24 @@ def _annotation(tp: Any) -> Any:
         args = tuple(list[str] if a is list else a for a in typing.get_args(tp))
         return typing.Union[args]  # noqa: UP007 - built from a tuple
     return tp
+
+
+def client_rule(name: str, limits: Limits) -> dict[str, Any] | None:
+    """What a remote client may send for option `name` under `limits` (None: it may not set it):
+    the range after the server's caps, or the allowed values of a string option. For `/v1/strategies`."""
+    rule = RULES.get(name)
+    if rule is None or not rule.remote or "unsafe" in name:
+        return None
+    out: dict[str, Any] = {}
+    if rule.choices is not None:
+        out["choices"] = sorted(_choices(name, rule))
+    low = rule.gt if rule.gt is not None else rule.ge
+    if low is not None:
+        out["min" if rule.gt is None else "above"] = low
+    highs = [v for v in (rule.le, limits.caps.get(name),
+                         limits.max_tokens if name.endswith("_tokens") else None) if v is not None]
+    if limits.sandbox is not None and name in SANDBOX_OPTIONS:
+        highs.append(getattr(limits.sandbox, SANDBOX_OPTIONS[name]))
+    if highs:
+        out["max"] = min(highs)
+    return out

@@ -178,14 +178,18 @@ export function drawGraph(g, onNode) {
   for (const n of g.nodes) {
     const p = pos[n.id];
     const cls = `node ${n.status}${n.problem ? " invalid" : ""}${n.kind ? " kind-" + n.kind : ""}`;
-    const inset = n.kind === "branch" ? 34 : 8;
-    const chars = n.kind === "branch" ? 20 : 29;
+    const diamond = n.kind === "branch";
+    const inset = diamond ? W / 2 : 8;
+    const chars = diamond ? 22 : 29;
+    const anchor = diamond ? "middle" : null;
+    const lines = wrapLines(`${n.id}${n.title ? " · " + n.title : ""}`, chars, diamond ? 1 : 2);
     const group = svg("g", { class: cls, transform: `translate(${p.x},${p.y})`, tabindex: 0, role: "button",
       "data-id": n.id, "aria-label": `node ${n.id}: ${n.title || ""}` },
     svg("title", { text: `${n.id}${n.title ? ": " + n.title : ""}\nstatus: ${n.status}${n.problem ? "\nproblem: " + n.problem : ""}` }),
     nodeShape(n),
-    ...wrapLines(`${n.id}${n.title ? " · " + n.title : ""}`, chars, 2).map((line, k) => svg("text", { x: inset, y: 18 + 14 * k, text: line })),
-    svg("text", { class: `sub${n.problem ? " problem" : ""}`, x: inset, y: 54, text: short(subline(n), chars + 4) }));
+    ...lines.map((line, k) => svg("text", { x: inset, y: (diamond ? 30 : 18) + 14 * k, "text-anchor": anchor, text: line })),
+    svg("text", { class: `sub${n.problem ? " problem" : ""}`, x: inset, y: diamond ? 45 : 54, "text-anchor": anchor,
+      text: short(subline(n), diamond ? 18 : chars + 4) }));
     if (onNode) {
       group.addEventListener("click", () => onNode(n));
       group.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); onNode(n); } });

@@ -9,7 +9,7 @@ import { finalViews, liveGraph } from "./views.js";
 import { votesView } from "./view_votes.js";
 import { attemptView } from "./view_program.js";
 import { roundView } from "./view_plan.js";
-import { toolCard } from "./view_steps.js";
+import { toolCard, treeView } from "./view_steps.js";
 import { renderValue } from "./values.js";
 
 export class TurnView {
@@ -68,6 +68,7 @@ export class TurnView {
       program: () => this.section("program", "programs").append(attemptView(d, false)),
       plan_round: () => this.section("plans", "plan rounds").append(roundView(d)),
       tool: () => this.section("tools", "tool calls").append(toolCard(d)),
+      tree: () => this.section("tree", "search tree").replaceChildren(...treeView(d.tree || d)),
       fallback: () => this.showNote(`fell back to zero-shot CoT: ${d.reason}`),
     };
     const h = handlers[name];
@@ -117,14 +118,16 @@ export class TurnView {
       el("span", { class: "muted", text: ` · ${strategy}${this.model ? " on " + this.model : ""}` }));
     if (trace) {
       if (this.callData.length === 0 && Array.isArray(trace.calls)) for (const c of trace.calls) { this.callData.push(c); this.calls.add(c); }
-      const { views, rest, showReasoning, reasoningNote } = finalViews(trace, this);
+      const { views, rest, showReasoning, reasoningNote, panelsFirst } = finalViews(trace, this);
+      if (panelsFirst) this.panels.after(this.reasoning);
       // final views replace the live panels of the same kind; live-only panels stay below them
       const covered = new Set(views.flatMap((v) => [...v.classList]));
       if (covered.has("votes")) covered.add("verify");
       if (covered.has("graph")) covered.add("graph-invalid");
       for (const [name, body] of Object.entries(this.sections)) if (covered.has(name)) body.parentNode.remove();
       this.panels.prepend(...views);
-      if (showReasoning && trace.reasoning) {
+      const same = trace.reasoning && String(trace.reasoning).trim() === String(rl && rl.answer).trim();
+      if (showReasoning && trace.reasoning && !same) {
         this.reasoning.replaceChildren(reasoningNote ? el("div", { class: "explain", text: reasoningNote }) : "", renderMarkdown(trace.reasoning));
       } else this.reasoning.replaceChildren();
       if (Object.keys(rest).length) this.more.replaceChildren(el("details", {}, el("summary", { text: "more details" }), renderValue(rest, 0)));

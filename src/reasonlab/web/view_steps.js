@@ -1,7 +1,7 @@
 // ReAct tool calls (thought → tool(arguments) → observation) and search trees (tree of thoughts:
 // candidate thoughts with their scores, the kept ones and the chosen path).
 
-import { el, pre, badge, fmt, short } from "./dom.js";
+import { el, pre, badge, fmt, short, plural } from "./dom.js";
 import { renderMarkdown, inline } from "./markdown.js";
 
 /** One tool call (also used live, from `tool` events). */
@@ -41,7 +41,7 @@ function asForest(nodes) {
   return Array.isArray(nodes) ? nodes : [nodes];
 }
 
-function treeItems(n, depth, best) {
+function treeItems(n, depth, best, code) {
   // One list item per node; a node's only child continues the same list (no indent for chains).
   if (!n || typeof n !== "object") return [el("li", { text: fmt(n) })];
   const text = n.step ?? n.thought ?? n.text ?? n.state ?? n.label ?? "";
@@ -50,18 +50,19 @@ function treeItems(n, depth, best) {
   const flags = [];
   if (n.answer !== null && n.answer !== undefined) flags.push(badge("done", `answer ${fmt(n.answer)}`));
   if (pruned) flags.push(badge("skipped", "pruned"));
-  if (n.error) flags.push(badge("error", "error"));
+  if (n.status === "failed" || (n.error && !pruned)) flags.push(badge("error", "failed"));
+  if (n.status === "open") flags.push(badge("pending", "open"));
   const score = n.score ?? n.value;
   const kids = Array.isArray(n.children) ? n.children : [];
   const label = text ? short(text, 160) : depth === 0 ? "the question" : `node ${n.id ?? ""}`;
   const li = el("li", { class: `tree-node${chosen ? " chosen" : ""}${pruned ? " pruned" : ""}` },
     el("div", { class: "tree-head" }, score !== undefined && score !== null ? el("span", { class: "score", title: "score", text: fmt(score) }) : null,
-      el("span", { class: "tree-text" }, inline(label)), ...flags));
+      el("span", { class: "tree-text" }, code && text ? el("code", { text: label }) : inline(label)), ...flags));
   if (String(text).length > 160) li.append(el("details", {}, el("summary", { text: "full text" }), renderMarkdown(text)));
   if (n.error) li.append(el("div", { class: "critique", text: n.error }));
   if (depth > 200) return [li];
-  if (kids.length === 1) return [li, ...treeItems(kids[0], depth + 1, best)];
-  if (kids.length) li.append(el("ul", {}, kids.flatMap((k) => treeItems(k, depth + 1, best))));
+  if (kids.length === 1) return [li, ...treeItems(kids[0], depth + 1, best, code)];
+  if (kids.length) li.append(el("ul", {}, kids.flatMap((k) => treeItems(k, depth + 1, best, code))));
   return [li];
 }
 
@@ -69,10 +70,10 @@ export function treeView(tree) {
   const t = tree && !Array.isArray(tree) && Array.isArray(tree.nodes) ? tree : { nodes: tree };
   const best = new Set((t.best || []).map(String));
   const info = [t.mode ? `${t.mode} steps` : "", t.scoring ? `scored by ${t.scoring}` : "",
-    t.budget && t.budget.calls !== undefined ? `${t.budget.calls} of ${t.budget.max_calls ?? "?"} calls used` : ""].filter(Boolean);
+    t.budget && t.budget.calls !== undefined ? `${plural(t.budget.calls, "call")} used${t.budget.call_budget ?? t.budget.max_calls ? ` of ${t.budget.call_budget ?? t.budget.max_calls}` : ""}` : ""].filter(Boolean);
   return [
-    el("p", { class: "explain", text: "The search expanded candidate steps, scored each and kept the best; the path to the answer is in bold, pruned branches are grey." }),
+    el("p", { class: "explain", text: "The search expanded candidate steps, scored each (the number) and kept the best; the path to the answer is in bold, pruned branches are grey." }),
     info.length ? el("div", { class: "meta", text: info.join(" · ") }) : null,
-    el("ul", { class: "tree" }, asForest(t.nodes).flatMap((n) => treeItems(n, 0, best))),
+    el("ul", { class: "tree" }, asForest(t.nodes).flatMap((n) => treeItems(n, 0, best, t.mode === "code"))),
   ];
 }

@@ -20,6 +20,7 @@ export function finalViews(trace, turn) {
   const views = [];
   let showReasoning = true;
   let reasoningNote = "";
+  let panelsFirst = false;
   const take = (...keys) => keys.forEach((k) => delete d[k]);
   const rounds = Array.isArray(d.rounds) ? d.rounds : [];
   const isProgram = PROGRAM_STRATEGIES.has(trace.strategy) || (d.program !== undefined && rounds.every((r) => r && ("code" in r || "reply" in r)));
@@ -37,10 +38,14 @@ export function finalViews(trace, turn) {
     views.push(section("votes", "vote", votesView({ ...d, counts: d.votes })));
     take("votes", "weights", "winner", "share", "samples", "answered", "tie", "paths", "verifier", "early_stop");
     reasoningNote = "The first sampled path that reached the winning answer:";
+    panelsFirst = true;
   }
   if (d.graph && typeof d.graph === "object") {
     views.push(...graphViews(d.graph, turn));
-    if (d.graph.valid !== false && d.graph.nodes) reasoningNote = "The output node's reply:";
+    if (d.graph.valid !== false && d.graph.nodes) {
+      reasoningNote = "The output node's reply:";
+      panelsFirst = true;  // the graph is the reasoning; the output node's reply follows it
+    }
     take("graph");
   }
   if (!isProgram && rounds.length && rounds.some(isPlanRound)) {
@@ -54,8 +59,10 @@ export function finalViews(trace, turn) {
   } else if (Array.isArray(d.subquestions) && Array.isArray(d.steps)) {
     views.push(section("graph", "sub-questions, answered in order", chainView(d.steps, turn)));
     take("subquestions", "steps");
+    reasoningNote = "The reply to the question itself, after the sub-questions:";
+    panelsFirst = true;
   }
-  return { views, rest: d, showReasoning, reasoningNote };
+  return { views, rest: d, showReasoning, reasoningNote, panelsFirst };
 }
 
 // -- graphs -------------------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""Continuous batching and streaming, measured end to end (issue 15 targets), one interleaved run.
+
+    .venv/bin/python benchmarks/bench_batching.py [--model smollm2] [--rounds 2] [--items 40]
+
+1. `reasonlab serve`: 8 concurrent clients with distinct prompts vs the same 8 requests one
+   after another — aggregate completion tokens/s (target >= 1.4x).
+2. `reasonlab eval -s zero-shot-cot` on GSM8K train items 0–39: `-c 8` vs `-c 1` wall time
+   (target >= 1.3x faster).
+3. A streamed zero-shot-cot request: time to its first `reasoning_content` delta vs its total
+   (target < 20 %).
+Settings alternate within each round, so both sides of a ratio share the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine, stamp  # noqa: E402
+from bench_server import QUESTIONS, ServerProcess  # noqa: E402
+
+GSM8K = Path("/work/shared/data/gsm8k/train.jsonl")
+
+
+def one(client: httpx.Client, url: str, question: str, max_tokens: int) -> int:
+    r = client.post(url + "/v1/chat/completions", json={
+        "model": "chat/smollm2", "max_tokens": max_tokens, "temperature": 0.0,
+        "messages": [{"role": "user", "content": question}], "reasonlab": {"trace": False}})
+    r.raise_for_status()
+    return r.json()["usage"]["completion_tokens"]
+
+
+def server_round(url: str, max_tokens: int, tag: int) -> dict[str, float]:
+    qs = [f"{QUESTIONS[i]} Explain each step. (case {tag}-{i})" for i in range(8)]
+    out = {}
+    with httpx.Client(timeout=900) as c:
+        for label, workers in (("sequential", 1), ("concurrent", 8)):
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(workers) as pool:
+                tokens = sum(pool.map(lambda q: one(c, url, q, max_tokens), qs))
+            out[label] = tokens / (time.perf_counter() - t0)
+    return out
+
+
+def first_delta(url: str, question: str) -> tuple[float, float]:
+    body = {"model": "zero-shot-cot/smollm2", "max_tokens": 128, "stream": True,
+            "messages": [{"role": "user", "content": question}], "reasonlab": {"trace": False}}
+    t0 = time.perf_counter()
+    first = None
+    with httpx.Client(timeout=600) as c, c.stream("POST", url + "/v1/chat/completions", json=body) as r:
+        for line in r.iter_lines():
+            if first is None and line.startswith("data: {") and json.loads(line[6:])["choices"][0]["delta"].get(
+                    "reasoning_content"):
+                first = time.perf_counter() - t0
+    return first or float("nan"), time.perf_counter() - t0
+
+
+def eval_seconds(model: str, items: int, concurrency: int, data: Path) -> float:
+    out = Path(tempfile.mkdtemp(prefix="bench-eval-"))
+    try:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "reasonlab", "eval", "-d", f"jsonl:{data}", "-n", str(items),
+                        "-s", "zero-shot-cot", "-m", model, "-c", str(concurrency), "--no-cache", "--out", str(out)],
+                       check=True, capture_output=True, text=True)
+        return time.perf_counter() - t0
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="smollm2")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--items", type=int, default=40)
+    ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--skip-eval", action="store_true")
+    args = ap.parse_args()
+    load0 = os.getloadavg()[0]
+    srv = ServerProcess("--model", args.model, "--strategy", "chat", "--workers", "8", "--queue-size", "64",
+                        "--no-merge")
+    srv_rounds, deltas, evals = [], [], {1: [], 8: []}
+    try:
+        with httpx.Client(timeout=600) as c:
+            one(c, srv.url, "Hello", 4)  # load and warm
+        for r in range(args.rounds):
+            srv_rounds.append(server_round(srv.url, args.max_tokens, r))
+            deltas.append(first_delta(srv.url, QUESTIONS[r % len(QUESTIONS)]))
+    finally:
+        srv.close()
+    if not args.skip_eval:
+        with tempfile.TemporaryDirectory() as d:
+            data = Path(d) / "gsm8k-0-39.jsonl"  # the development slice's first items, zero-shot only
+            data.write_text("".join(GSM8K.read_text().splitlines(keepends=True)[:args.items]))
+            for _ in range(args.rounds):
+                for c in (1, 8):
+                    evals[c].append(eval_seconds(args.model, args.items, c, data))
+    med = statistics.median
+    seq, conc = med(r["sequential"] for r in srv_rounds), med(r["concurrent"] for r in srv_rounds)
+    print(f"## Batching and streaming — {stamp()}")
+    print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model}; {args.rounds} interleaved rounds\n")
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    print(f"| serve, 8 distinct requests one after another | {seq:.1f} tok/s | |")
+    print(f"| serve, the same 8 requests concurrently | {conc:.1f} tok/s | |")
+    print(f"| concurrent / sequential aggregate tok/s | **{conc / seq:.2f}x** | >= 1.4x |")
+    if evals[1]:
+        e1, e8 = med(evals[1]), med(evals[8])
+        print(f"| eval zero-shot-cot, {args.items} GSM8K train items, -c 1 | {e1:.1f} s | |")
+        print(f"| same, -c 8 | {e8:.1f} s | |")
+        print(f"| -c 1 / -c 8 | **{e1 / e8:.2f}x** | >= 1.3x |")
+    fd = [f / t for f, t in deltas]
+    print(f"| streamed zero-shot-cot: first reasoning delta / total | **{med(fd) * 100:.0f} %** "
+          f"({med(f for f, _ in deltas):.2f} s of {med(t for _, t in deltas):.2f} s) | < 20 % |")
+
+
+if __name__ == "__main__":
+    main()

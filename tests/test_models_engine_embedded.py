@@ -1,0 +1,139 @@
+"""The continuous-batching engine on the real embedded model: concurrent callers share decode
+steps and get what they would get alone; streaming, cancellation, the guard, grammar, scoring.
+
+Prompts are never decoded in the same batch as generated tokens, and small generation batches use
+the same kernels as one sequence, so a sample's logits do not depend on what runs beside it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+
+from reasonlab.context import Cancelled, RunContext
+from reasonlab.models import load_model
+from reasonlab.models.base import GenParams
+
+pytestmark = pytest.mark.embedded
+
+CONFIDENT = ["Count from 1 to 12, separated by commas.", "Repeat exactly: red, green, blue, red, green, blue.",
+             "Write the alphabet in capital letters separated by spaces.", "List the numbers 10, 20, 30, 40, 50."]
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = load_model("smollm2", n_threads=1)
+    yield m
+    m.close()
+
+
+def _msgs(q: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": q}]
+
+
+def _concurrently(fns):
+    out: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def go(i, fn):
+        try:
+            out[i] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=go, args=(i, f)) for i, f in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    if errors:
+        raise errors[0]
+    return [out[i] for i in range(len(fns))]
+
+
+def test_concurrent_callers_share_steps_and_get_their_greedy_output(model):
+    p = GenParams(max_tokens=24)
+    alone = []
+    for q in CONFIDENT:
+        model.reset_cache()
+        alone.append(model.generate(_msgs(q), p)[0])
+    model.reset_cache()
+    steps0, model.engine.max_batch_seqs = model.engine.steps, 0
+    together = _concurrently([lambda q=q: model.generate(_msgs(q), p)[0] for q in CONFIDENT])
+    assert model.engine.max_batch_seqs >= 2  # the requests were in one batch
+    assert model.engine.steps - steps0 < sum(c.completion_tokens + 1 for c in alone)
+    for a, b in zip(alone, together, strict=True):
+        assert b.text == a.text and b.finish_reason == a.finish_reason
+        assert b.token_logprobs == pytest.approx(a.token_logprobs, abs=0.02)
+
+
+def test_samples_of_one_prompt_join_other_requests(model):
+    p = GenParams(temperature=0.8, max_tokens=16, seed=5)
+    model.reset_cache()
+    alone = model.generate(_msgs(CONFIDENT[0]), p, n=3, sample_offset=2)
+    mixed = _concurrently([lambda: model.generate(_msgs(CONFIDENT[0]), p, n=3, sample_offset=2),
+                           lambda: model.generate(_msgs(CONFIDENT[1]), GenParams(max_tokens=16), n=2)])
+    assert [c.completion_tokens > 0 for c in mixed[0]] == [True] * 3 and len(mixed[1]) == 2
+    # sample j depends on its seed only: the same three samples, whatever ran beside them
+    assert [c.text for c in mixed[0]] == [c.text for c in alone]
+
+
+def test_stream_deltas_add_up_to_the_text_with_stop_strings_held_back(model):
+    seen: dict[int, str] = {}
+
+    def on_delta(i, text):
+        seen[i] = seen.get(i, "") + text
+
+    outs = model.generate_stream(_msgs(CONFIDENT[0]), GenParams(max_tokens=40, stop=("7",)), n=2, on_delta=on_delta)
+    for j, c in enumerate(outs):
+        assert c.finish_reason == "stop" and "7" not in c.text and seen[j] == c.text
+
+
+def test_cancel_stops_decoding_at_the_next_step_and_the_engine_carries_on(model):
+    cancel = threading.Event()
+    got: list[str] = []
+
+    def on_delta(_i, text):
+        got.append(text)
+        if len(got) == 5:
+            cancel.set()
+
+    [c] = model.generate_stream(_msgs("Write a long story about a dragon."), GenParams(max_tokens=400),
+                                on_delta=on_delta, cancel=cancel)
+    assert c.finish_reason == "cancelled" and 5 <= c.completion_tokens <= 7 and c.text.startswith("".join(got))
+    assert model.generate(_msgs(CONFIDENT[0]), GenParams(max_tokens=4))[0].completion_tokens > 0
+
+
+def test_run_context_cancel_records_the_partial_call(model):
+    cancel = threading.Event()
+    seen = []
+
+    def listener(event, payload):
+        seen.append(event)
+        if event == "delta" and seen.count("delta") == 3:
+            cancel.set()
+
+    ctx = RunContext(model, listeners=[listener], cancel=cancel)
+    with pytest.raises(Cancelled):
+        ctx.generate(_msgs("Write a long story about a dragon."), max_tokens=300)
+    assert ctx.calls[0].finish_reason == "cancelled" and 0 < ctx.calls[0].completion_tokens < 300
+
+
+def test_guard_stops_a_forced_loop_inside_the_decode_loop(model):
+    loop = 'root ::= ("total = total * 2\\n")+'
+    [c] = model.generate(_msgs("Write code."), GenParams(max_tokens=300, grammar=loop))
+    assert c.finish_reason == "repetition" and c.completion_tokens < 300
+    [free] = model.generate(_msgs("Write code."), GenParams(max_tokens=60, grammar=loop, guard=False))
+    assert free.finish_reason == "length"
+
+
+def test_scoring_runs_between_decode_steps(model):
+    text, scores = _concurrently([
+        lambda: model.generate(_msgs("Write a long story about a cat."), GenParams(max_tokens=60))[0].text,
+        lambda: model.logprobs(_msgs("What is the capital of France?"), "Paris is the capital."),
+    ])
+    assert text and len(scores) >= 4 and all(math.isfinite(s) and s <= 0 for s in scores)
+    assert scores == pytest.approx(model.logprobs(_msgs("What is the capital of France?"), "Paris is the capital."),
+                                   abs=0.05)

@@ -1,0 +1,177 @@
+"""Model-layer logic without a real model: the degeneration guard, delta events, cancellation,
+finish reasons in the trace, thread settings, the gate letting batching backends run concurrently,
+and the one-sample-at-a-time text streams of the terminal and the OpenAI endpoint."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from reasonlab.cache import Cache
+from reasonlab.context import Cancelled, RunContext
+from reasonlab.models.base import Completion, GenParams, Model, ModelError
+from reasonlab.models.repetition import DEFAULT_GUARD, loop_start
+from reasonlab.models.scripted import ScriptedModel
+from reasonlab.models.threads import default_threads, set_threads
+
+LOOP = "Let me compute.\n" + "total_ducks_sold = total_ducks_sold * 2\n" * 30
+
+
+# -- the guard --------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "x = x * 2\n" * 30, "a" * 300, "the same sentence again. " * 20, "A\nB is a longer line\n" * 20,
+    "".join(f"noise {i}\nStep: compute the value of it\n" for i in range(2, 9)),
+])
+def test_guard_sees_loops(text):
+    assert DEFAULT_GUARD.looping(text)
+
+
+@pytest.mark.parametrize("text", [
+    " ".join(f"word{i}" for i in range(200)),
+    "\n".join(f"print(value_{i} + {i})" for i in range(60)),
+    "The answer is 1,000,000,000.\n" + "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "def f(x):\n    return x\n\n" * 3,  # a short repetition, well under the span
+    "0." + "3" * 40,
+])
+def test_guard_leaves_ordinary_text_alone(text):
+    assert not DEFAULT_GUARD.looping(text)
+
+
+def test_loop_start_cuts_where_the_guard_would_have_stopped():
+    cut = loop_start(LOOP)
+    assert cut is not None and cut < len(LOOP) and DEFAULT_GUARD.looping(LOOP[:cut])
+    assert not DEFAULT_GUARD.looping(LOOP[:cut - 8])
+    assert loop_start(LOOP + "\nSo the answer is 12, and here is why that is true.") == cut  # stopped there
+    assert loop_start("The answer is 12.\n" * 2) is None
+
+
+def test_scripted_loop_ends_as_repetition_in_completion_call_and_usage():
+    ctx = RunContext(ScriptedModel(replies=[LOOP]))
+    [c] = ctx.generate([{"role": "user", "content": "q"}], max_tokens=512)
+    assert c.finish_reason == "repetition" and len(c.text) < len(LOOP)
+    assert ctx.calls[0].finish_reason == "repetition" and ctx.calls[0].to_dict()["finish_reason"] == "repetition"
+    assert ctx.usage().repetitions == 1
+
+
+def test_guard_can_be_turned_off_per_call_per_run_and_by_environment(monkeypatch):
+    ctx = RunContext(ScriptedModel(default=LOOP))
+    [c] = ctx.generate([{"role": "user", "content": "q"}], guard=False)
+    assert c.finish_reason == "stop" and c.text == LOOP
+    assert RunContext(ScriptedModel(default=LOOP), repetition_guard=False).complete([]) == LOOP
+    monkeypatch.setenv("REASONLAB_REPETITION_GUARD", "0")
+    assert RunContext(ScriptedModel(default=LOOP)).complete([]) == LOOP
+
+
+def test_guard_flag_keeps_old_cache_keys():
+    assert "guard" not in GenParams().to_dict() and GenParams(guard=False).to_dict()["guard"] is False
+
+
+# -- deltas and the call event ----------------------------------------------------------------
+def test_delta_events_carry_label_sample_index_and_text():
+    seen = []
+    ctx = RunContext(ScriptedModel(replies=["one", "two"]), listeners=[lambda e, p: seen.append((e, p))])
+    ctx.generate([{"role": "user", "content": "q"}], n=2, label="reasoning", sample_offset=3)
+    deltas = [p for e, p in seen if e == "delta"]
+    assert deltas == [{"label": "reasoning", "index": 3, "text": "one"}, {"label": "reasoning", "index": 4, "text": "two"}]
+    calls = [p for e, p in seen if e == "call"]
+    assert [c["finish_reason"] for c in calls] == ["stop", "stop"]
+    assert [e for e, _ in seen] == ["call_start", "delta", "delta", "call", "call"]
+
+
+class Streaming(Model):
+    """Yields words one by one; honours cancel like the llama engine does."""
+
+    spec = identity = "streaming-fake"
+    streams = True
+
+    def __init__(self, words: int = 50, cancel_after: int | None = None) -> None:
+        self.words, self.cancel_after = words, cancel_after
+
+    def generate_stream(self, messages, params, n=1, sample_offset=0, tools=None, *, on_delta=None, cancel=None):
+        out = []
+        for j in range(n):
+            text, reason = "", "length"
+            for k in range(self.words):
+                if cancel is not None and cancel.is_set():
+                    reason = "cancelled"
+                    break
+                text += f"w{k} "
+                if on_delta:
+                    on_delta(sample_offset + j, f"w{k} ")
+                if self.cancel_after is not None and k + 1 == self.cancel_after and cancel is not None:
+                    cancel.set()  # as if the user pressed Stop here
+            out.append(Completion(text, 5, len(text.split()), reason))
+        return out
+
+    def generate(self, messages, params, n=1, sample_offset=0, tools=None):
+        return self.generate_stream(messages, params, n, sample_offset, tools)
+
+
+def test_cancel_keeps_partial_text_marked_cancelled_and_never_cached(tmp_path):
+    seen = []
+    cache = Cache(tmp_path / "c.sqlite")
+    ctx = RunContext(Streaming(cancel_after=4), cache, listeners=[lambda e, p: seen.append((e, p))])
+    with pytest.raises(Cancelled):
+        ctx.generate([{"role": "user", "content": "q"}])
+    [call] = ctx.calls
+    assert call.finish_reason == "cancelled" and call.output == "w0 w1 w2 w3 "
+    assert "".join(p["text"] for e, p in seen if e == "delta") == call.output
+    again = RunContext(Streaming(), cache)
+    assert again.generate([{"role": "user", "content": "q"}])[0].finish_reason == "length"  # recomputed
+    assert not again.calls[0].cached
+
+
+def test_a_cancelled_context_calls_nothing():
+    cancel = threading.Event()
+    cancel.set()
+    model = ScriptedModel(default="x")
+    with pytest.raises(Cancelled):
+        RunContext(model, cancel=cancel).generate([{"role": "user", "content": "q"}])
+    assert model.received == []
+
+
+# -- threads ----------------------------------------------------------------------------------
+def test_thread_count_from_environment_and_option(monkeypatch):
+    monkeypatch.delenv("REASONLAB_THREADS", raising=False)
+    assert default_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("REASONLAB_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.setenv("REASONLAB_THREADS", "many")
+    with pytest.raises(ModelError, match="REASONLAB_THREADS"):
+        default_threads()
+    set_threads(2)
+    assert default_threads() == 2
+
+
+def _spin_setting(env: dict[str, str]) -> str:
+    code = ("import os; from reasonlab.models.threads import configure_openmp; "
+            "print(configure_openmp(), os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True).stdout.strip()
+
+
+def test_bounded_spinning_is_set_before_openmp_starts_unless_the_user_chose():
+    from reasonlab.models.threads import DEFAULT_SPINCOUNT
+
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    assert _spin_setting(base) == f"True {DEFAULT_SPINCOUNT} None"
+    assert _spin_setting({**base, "OMP_WAIT_POLICY": "PASSIVE"}) == "True None PASSIVE"
+    assert _spin_setting({**base, "GOMP_SPINCOUNT": "5"}) == "True 5 None"
+
+
+def test_threads_option_on_commands_that_load_models():
+    from click.testing import CliRunner
+
+    from reasonlab.cli import cli as main
+
+    for cmd in (["ask"], ["chat"], ["eval"], ["graph", "run"], ["plan"], ["serve"]):
+        r = CliRunner().invoke(main, [*cmd, "--help"])
+        if r.exit_code == 2 and "No such command" in r.output:
+            continue
+        assert "--threads" in r.output, cmd
+    r = CliRunner().invoke(main, ["ask", "q", "--threads", "0", "-m", "scripted:nowhere.json"])
+    assert r.exit_code == 2
