@@ -39,6 +39,7 @@ SCRIPTS = {
     "m-diverse": {"by_prompt": {"": ["4 × 3 = 12. The answer is 12.", "The answer is 11."]},
                   "logprobs": {"correct": [-0.2], "incorrect": [-1.5]}},
     "m-pal": {"default": PAL_CODE},
+    "m-repair": {"replies": ["```python\ndef solution():\n    return pens * 3\n```", PAL_CODE]},
     "m-graph": {"by_prompt": {"sub-question: What is the total cost": "4 × 3 = 12. The answer is 12. "
                                                                      "The answer is not immediately apparent from the rest.",
                               "sub-question: How many pens": "There are 4 pens. The answer is 4.",
@@ -176,6 +177,19 @@ def test_pal_program_shown_once_and_no_plan_rounds(browser, server):
     fields = [f.inner_text() for f in program.locator(".field").all()]
     assert any(f.startswith("answer read") and f.endswith("12") and "read12" not in f for f in fields), fields
     both_sizes(page, "pal", errors)
+
+
+def test_pal_repair_folds_the_failed_attempt(browser, server):
+    page, turn, errors = ask(browser, server, "pal", "m-repair")
+    assert answer_of(turn) == "12"
+    program = turn.locator(".panel.program")
+    folded = program.locator("details.attempts")
+    assert folded.locator("summary").inner_text().startswith("1 earlier attempt:")
+    assert "NameError" not in program.inner_text()  # folded away until asked for
+    folded.locator("summary").click()
+    assert "NameError" in folded.inner_text() and "return pens * 3" in folded.inner_text()
+    assert program.locator(".card.final").count() == 1
+    assert not errors, errors
 
 
 def test_graph_nodes_are_clickable(browser, server):

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -17,6 +18,7 @@ from .errors import InputError
 from .models.base import Completion, GenParams, Message
 
 log = logging.getLogger("reasonlab.cache")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def default_cache_path() -> Path:
@@ -39,7 +41,7 @@ def cache_key(
         [identity, messages, params.to_dict(), sample_index, tools or None],
         sort_keys=True, ensure_ascii=False, separators=(",", ":"),
     )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()  # a lone surrogate is still a key
 
 
 class Cache:
@@ -122,8 +124,10 @@ class Cache:
     def put(self, key: str, completion: Completion) -> None:
         try:
             with self._conn() as c:
-                c.execute("INSERT OR REPLACE INTO completions VALUES (?, ?)",
-                          (key, json.dumps(asdict(completion), ensure_ascii=False)))
+                text = json.dumps(asdict(completion), ensure_ascii=False)
+                if _SURROGATE.search(text):  # a lone surrogate in a reply: escaped, it round-trips exactly
+                    text = json.dumps(asdict(completion))
+                c.execute("INSERT OR REPLACE INTO completions VALUES (?, ?)", (key, text))
         except sqlite3.Error as e:
             self._warn_once("write", e)
 

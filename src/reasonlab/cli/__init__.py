@@ -57,6 +57,9 @@ for _mod in import_submodules(__name__):
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user-facing errors become one line on stderr and a non-zero exit code."""
+    for stream in (sys.stdout, sys.stderr):  # text that is not valid Unicode (a lone surrogate) prints escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         cli.main(args=argv, prog_name="reasonlab", standalone_mode=False)
     except click.exceptions.Abort:

@@ -13,6 +13,10 @@ from .datasets import PROMPT_FORMATS
 
 EMERGENCE_TEMPERATURE = 0.01  # Lu et al. 2023: near-greedy decoding for the emergence settings
 
+MAX_RUNS = 1000  # runs per setting
+MAX_CONCURRENCY = 256  # worker threads
+MAX_TASKS = 1_000_000  # tasks of one evaluation (each is held in memory while it runs)
+
 
 @dataclass
 class EvalConfig:
@@ -43,6 +47,8 @@ class EvalConfig:
             raise InputError("give at least one strategy and one model")
         if self.runs < 1 or self.concurrency < 1:
             raise InputError("--runs and --concurrency must be at least 1")
+        if self.runs > MAX_RUNS or self.concurrency > MAX_CONCURRENCY:
+            raise InputError(f"--runs can be at most {MAX_RUNS} and --concurrency at most {MAX_CONCURRENCY}")
         if self.limit is not None and self.limit < 1:
             raise InputError("--limit must be at least 1")
         for name, value in (("--temperature", self.temperature), ("--timeout", self.timeout),

@@ -26,6 +26,7 @@ from ..models import Model, load_model, parse_spec
 from ..strategies import Strategy, get_strategy
 from .config import (
     EMERGENCE_TEMPERATURE,
+    MAX_TASKS,
     EvalConfig,
     applied_options,
     check_options,
@@ -95,6 +96,12 @@ class Harness:
             self.datasets[spec], self.items[spec] = ds, items
             self.store.set_meta(f"dataset:{spec}", {"primary": ds.primary, "n_items": len(items),
                                                     "description": ds.description})
+        per_setting = sum(len(its) * (len(cfg.prompt_formats) if any(it.is_choice for it in its) else 1)
+                          for its in self.items.values())
+        total = per_setting * len(cfg.shots) * len(cfg.models) * len(cfg.strategies) * cfg.runs
+        if total > MAX_TASKS:
+            raise InputError(f"this evaluation has {total:,} tasks, more than {MAX_TASKS:,}: lower --limit, "
+                             "--runs or the number of strategies, models and settings")
         strategies: dict[tuple[str, int | None, str | None], Strategy] = {}
         meta = self.store.meta()
         for name in cfg.strategies:
@@ -111,6 +118,10 @@ class Harness:
                 strategies[(name, k, exemplars)] = get_strategy(name, **strategy_options(name, cfg, k, exemplars))
             return strategies[(name, k, exemplars)]
 
+        if cfg.exemplars not in (None, "", "auto", "dataset"):  # a bad --exemplars file: one line, exit 2
+            from ..exemplars.loader import load as load_exemplars
+
+            load_exemplars(cfg.exemplars)
         for name in cfg.strategies:  # build each once up front: bad options fail before any model loads
             for k in cfg.shots:
                 strategy(name, k, None if cfg.exemplars == "dataset" else cfg.exemplars)
