@@ -9,9 +9,9 @@ STAMP := $(VENV)/.installed
 SYSDEPS := $(VENV)/.sysdeps
 # The demo measures `direct` against the strategy that measurably helps the embedded model: PAL
 # (direct 0/20, PAL 8/20 = 40% [22-61] on the first 20 generated two-step problems; docs/BENCHMARKS.md).
-# DEMO_ITEM is one of those problems, shown through both strategies before the measured table.
+# DEMO_ITEM picks the first of those problems PAL got right and direct did not (`reasonlab show DIR win:pal`).
 DEMO_N ?= 20
-DEMO_ITEM ?= 0-1
+DEMO_ITEM ?= win:pal
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint bench install clean

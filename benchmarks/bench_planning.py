@@ -143,7 +143,7 @@ def independent_valid(problem, plan_pddl: list[str]) -> bool:
 
 def bench_planbench(model_spec: str | None, modes: list[str], first: int, instances: int, example: int,
                     caps: dict[str, int], records_path: str | None, rounds: int, max_tokens: int,
-                    random_seeds: int = 1) -> list[dict]:
+                    random_seeds: int = 1, converge_rounds: int = 5) -> list[dict]:
     """Every mode on both PlanBench domains, item by item; one record per (dataset, mode, item).
     The random control runs `random_seeds` times per item (item ids get '#sSEED' after the first)."""
     from reasonlab.api import run
@@ -185,7 +185,7 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                     strategy, opts = MODES[mode]
                     opts = dict(opts)
                     if strategy == "plan-modulo":
-                        opts.update(rounds=rounds, max_tokens=max_tokens)
+                        opts.update(rounds=rounds if mode == "modulo-plain" else converge_rounds, max_tokens=max_tokens)
                     elif strategy == "plan-autonomous":
                         opts.update(max_tokens=max_tokens)
                     elif strategy == "plan-random-guided":
@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--first", type=int, default=102, help="first PlanBench instance")
     ap.add_argument("--example", type=int, default=101, help="PlanBench instance shown as the one-shot example")
     ap.add_argument("--instances", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=15, help="rounds of modulo-plain (the paper's loop)")
+    ap.add_argument("--converge-rounds", type=int, default=5,
+                    help="rounds of the other modulo modes (k=3 candidates x 5 rounds = 15 plans, as plain's 15)")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--random-seeds", type=int, default=1, help="runs of the random control per item")
     ap.add_argument("--records", help="append records here (JSONL); finished ones are skipped")
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"unknown modes: {unknown} (known: planner, {', '.join(MODES)})")
         caps = {k: int(v) for k, v in (c.split("=", 1) for c in args.cap)}
         recs = bench_planbench(args.model, modes, args.first, args.instances, args.example, caps, args.records,
-                               args.rounds, args.max_tokens, args.random_seeds)
+                               args.rounds, args.max_tokens, args.random_seeds, args.converge_rounds)
         rejected = [r for r in recs if r["valid"] and r.get("independent_valid") is False]
         print(f"# reported valid: {sum(1 for r in recs if r['valid'])}; rejected by the independent validator: "
               f"{len(rejected)}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,7 @@ CONFIGS: dict[str, tuple[dict[str, str | None], int | None]] = {
     "1-thread": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "300000"}, 1),
     "reasonlab-default": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, None),  # what users get
 }
+DEFAULT_CONFIGS = "spin-default,passive,spin-100k,spin-10k,spin-1k,1-thread"
 HOG = """
 import sys
 from reasonlab.models import load_model, GenParams
@@ -89,14 +91,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--configs", default=",".join(CONFIGS))
-    ap.add_argument("--timeout", type=float, default=90.0, help="an ask slower than this counts as this (>=)")
+    ap.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"any of {', '.join(CONFIGS)}")
+    ap.add_argument("--timeout", type=float, default=60.0, help="an ask slower than this counts as this (>=)")
     args = ap.parse_args()
     cfgs = [c.strip() for c in args.configs.split(",") if c.strip()]
     quiet: dict[str, list[float]] = {c: [] for c in cfgs}
     beside: dict[str, list[float]] = {c: [] for c in cfgs}
     load_start = os.getloadavg()[0]
-    for _ in range(args.repeats):  # interleaved: every setting sees the same stretch of machine load
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the second process
+    for r in range(args.repeats):  # interleaved: every setting sees the same stretch of machine load
         for c in cfgs:
             quiet[c].append(ask_seconds(args.model, c, args.timeout))
             hog = start_hog(args.model, c)
@@ -105,6 +108,8 @@ def main() -> None:
             finally:
                 hog.kill()
                 hog.wait()
+            print(f"round {r + 1} {c}: quiet {quiet[c][-1]:.2f} s, beside {beside[c][-1]:.2f} s, "
+                  f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
     print(f"## Threads under contention — {stamp()}")
     print(f"machine: {machine()} (load at start {load_start:.1f}); model {args.model}; "
           f"zero-shot-cot ask, max_tokens 160; medians of {args.repeats}\n")

@@ -38,7 +38,7 @@ def files(tmp: Path) -> dict[str, Path]:
     out = {
         "script": tmp / "m.json", "binary": tmp / "bin.json", "listjson": tmp / "list.json",
         "deep": tmp / "deep.yaml", "bomb": tmp / "bomb.yaml", "binplan": tmp / "p.plan",
-        "prog": tmp / "prog.py",
+        "prog": tmp / "prog.py", "surrogate": tmp / "surr.jsonl",
     }
     out["script"].write_text(json.dumps({"default": "The answer is 5."}), encoding="utf-8")
     out["binary"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe" * 50)
@@ -47,6 +47,7 @@ def files(tmp: Path) -> dict[str, Path]:
     out["bomb"].write_text(BOMB, encoding="utf-8")
     out["binplan"].write_bytes(bytes(range(256)) * 4)
     out["prog"].write_text("print('hi')\n", encoding="utf-8")
+    out["surrogate"].write_text('{"id": "a", "question": "\\ud800 what?", "answer": "1"}\n', encoding="utf-8")
     return out
 
 
@@ -72,6 +73,16 @@ CASES = {
     "binary scripted model": (["ask", "q?", "-s", "direct", "-m", "scripted:{binary}"], {1, 2}, "bin.json"),
     "malformed scripted model": (["ask", "q?", "-s", "direct", "-m", "scripted:{listjson}"], {1, 2}, "list.json"),
     "unwritable cache": (["ask", "q?", "-s", "direct", "-m", "scripted:{script}"], {2}, "cache"),
+    "lone surrogate in a dataset": (["eval", "-d", "jsonl:{surrogate}", "-s", "direct", "-m", "scripted:{script}",
+                                     "--out", "{tmp}/r3"], {2}, "surrogate"),
+    "too many runs": (["eval", "-d", "procedural:two-step-arithmetic?n=2", "-s", "direct", "-m", "scripted:{script}",
+                       "--runs", "100000000", "--out", "{tmp}/r4"], {2}, "--runs"),
+    "too many tasks": (["eval", "-d", "procedural:two-step-arithmetic?n=100000", "-s", "direct,zero-shot-cot",
+                        "-m", "scripted:{script}", "--runs", "6", "--out", "{tmp}/r5"], {2}, "tasks"),
+    "bad exemplars file in eval": (["eval", "-d", "procedural:two-step-arithmetic?n=2", "-s", "few-shot-cot",
+                                    "-m", "scripted:{script}", "--exemplars", "{binary}", "--out", "{tmp}/r6"],
+                                   {2}, "bin.json"),
+    "bad sandbox ceiling": (["serve", "-m", "scripted:{script}", "--sandbox-memory-mb", "-1"], {2}, "sandbox"),
 }
 
 
@@ -127,3 +138,17 @@ def test_eval_where_every_task_errored_exits_1(tmp_path: Path):
              "-m", "openai:x@http://127.0.0.1:9/v1", "--out", str(tmp_path / "r")], tmp_path, timeout=300)
     assert p.returncode == 1, (p.returncode, p.stderr[-800:])
     assert "Traceback" not in p.stderr
+
+
+def test_reply_with_lone_surrogate_and_controls_is_printed_cached_and_stored(tmp_path: Path):
+    nasty = tmp_path / "nasty.json"
+    nasty.write_text(json.dumps({"default": "The answer is \ud800 5 \x1b[31mred\x1b[0m."}), encoding="utf-8")
+    for _ in range(2):  # the second run reads the reply back from the cache
+        p = run(["ask", "q?", "-s", "zero-shot-cot", "-m", f"scripted:{nasty}"], tmp_path)
+        assert p.returncode == 0 and "Traceback" not in p.stderr and "internal error" not in p.stderr, p.stderr[-800:]
+        assert "\\ud800" in p.stdout and "\x1b" not in p.stdout
+    p = run(["eval", "-d", "procedural:two-step-arithmetic?n=2", "-s", "direct,self-consistency", "-m",
+             f"scripted:{nasty}", "--out", str(tmp_path / "r"), "--no-plots", "--log-samples"], tmp_path)
+    assert p.returncode == 0 and "Traceback" not in p.stderr and "internal error" not in p.stderr, p.stderr[-800:]
+    details = [d for (d,) in sqlite3.connect(tmp_path / "r" / "results.sqlite").execute("SELECT details FROM results")]
+    assert len(details) == 4 and all("\ufffd" in d for d in details)  # stored, the lone surrogate replaced

@@ -177,3 +177,21 @@ def test_two_concurrent_evals_into_one_folder_run_each_task_once(tmp_path: Path)
     finally:
         con.close()
     assert "by another evaluation" in outs[0][0] + outs[1][0]
+
+
+def test_heartbeat_keeps_a_long_task_claimed(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(claims_mod, "HEARTBEAT", 0.05)
+    store = Store(tmp_path)
+    try:
+        assert store.claims.take(KEY, 0, time.time()) == "mine"
+        with store._conn:
+            store._conn.execute("UPDATE claims SET heartbeat=0")  # as if the claim were long expired
+        store.claims.start_heartbeat()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if store._conn.execute("SELECT heartbeat FROM claims").fetchone()[0] > 0:
+                break
+            time.sleep(0.05)
+        assert store._conn.execute("SELECT heartbeat FROM claims").fetchone()[0] > time.time() - 5
+    finally:
+        store.close()

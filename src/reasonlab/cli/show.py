@@ -55,6 +55,27 @@ def _tree(d: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _first_win(rows: list[Any], strategy: str, baseline: str = "direct") -> str:
+    """The first item (in run order) that `strategy` got right and `baseline` got wrong."""
+    from ..errors import InputError
+
+    def right(r: Any) -> bool:
+        return bool(r.metrics.get("flexible", r.metrics.get("strict", 0)))
+
+    by_item: dict[str, dict[str, bool]] = {}
+    for r in rows:
+        by_item.setdefault(r.key.item_id, {})[r.key.strategy] = right(r)
+    if not any(strategy in v for v in by_item.values()):
+        raise InputError(f"no results for strategy {strategy!r} in this folder")
+    for item_id, got in by_item.items():
+        if got.get(strategy) and not got.get(baseline, False):
+            click.echo(f"(the first item {strategy} got right and {baseline} did not: {item_id})")
+            return item_id
+    first = next(iter(by_item))
+    click.echo(f"({strategy} beat {baseline} on no item of this run; showing the first item, {first})")
+    return first
+
+
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("item")
@@ -62,7 +83,10 @@ def _tree(d: dict[str, Any]) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the stored rows as JSON.")
 def show(folder: Path, item: str, strategy: str | None, as_json: bool) -> None:
     """Print item ITEM of the evaluation in FOLDER in full: answer, votes with confidences, programs
-    and their runs, the search tree, the drawn graph, the reasoning."""
+    and their runs, the search tree, the drawn graph, the reasoning.
+
+    ITEM is an item id, or win:STRATEGY for the first item STRATEGY got right and direct got wrong.
+    """
     from ..errors import InputError
     from ..eval.store import Store
 
@@ -70,9 +94,12 @@ def show(folder: Path, item: str, strategy: str | None, as_json: bool) -> None:
         raise InputError(f"{folder}: no {Store.FILENAME} here (run `reasonlab eval --out {folder}` first)")
     store = Store(folder)
     try:
-        rows = [r for r in store.rows() if r.key.item_id == item and (strategy is None or r.key.strategy == strategy)]
+        every = list(store.rows())
     finally:
         store.close()
+    if item.startswith("win:"):
+        item = _first_win(every, item[4:])
+    rows = [r for r in every if r.key.item_id == item and (strategy is None or r.key.strategy == strategy)]
     if not rows:
         raise InputError(f"{folder}: no results for item {item!r}" + (f" with strategy {strategy!r}" if strategy else ""))
     if as_json:

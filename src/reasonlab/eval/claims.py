@@ -119,8 +119,11 @@ class Claims:
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT):
             try:
-                with self._lock, self._conn:
-                    self._conn.execute("UPDATE claims SET heartbeat=? WHERE owner=?", (time.time(), self.owner))
+                with self._lock:
+                    if self._stop.is_set():  # the store is closing (or closed) meanwhile
+                        return
+                    with self._conn:
+                        self._conn.execute("UPDATE claims SET heartbeat=? WHERE owner=?", (time.time(), self.owner))
             except sqlite3.Error as e:  # a missed beat only shortens how long the claims hold
                 log.warning("reasonlab: warning: could not renew task claims (%s)", e)
 

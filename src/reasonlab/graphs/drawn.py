@@ -15,6 +15,7 @@ from .spec import ANSWER_KINDS, Flowchart, Graph, GraphError
 from .structure import structure
 from .templates import escape
 from .validate import check
+from .yaml_reader import read_yaml
 
 _FENCE = re.compile(r"```(?:json|yaml|yml|JSON)?\s*\n(.*?)```", re.DOTALL)
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
@@ -80,9 +81,9 @@ def _lenient(blob: str) -> Any:
         except (ValueError, RecursionError):
             pass
     for candidate in (fixed, balanced):
-        try:
-            return yaml.safe_load(candidate)
-        except (yaml.YAMLError, RecursionError):
+        try:  # the bounded reader: a reply is untrusted text (no alias bombs, no deep nesting)
+            return read_yaml(candidate, "the reply")[0]
+        except (GraphError, yaml.YAMLError, RecursionError):
             pass
     return None
 
