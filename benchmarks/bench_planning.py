@@ -188,9 +188,8 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                         opts.update(rounds=rounds if mode == "modulo-plain" else converge_rounds, max_tokens=max_tokens)
                     elif strategy == "plan-autonomous":
                         opts.update(max_tokens=max_tokens)
-                    elif strategy == "plan-random-guided":
-                        opts.update(seed=seed)
-                    r = run(problem, strategy, nomodel if mode == "random-guided" else model, cache=False, **opts)
+                    r = run(problem, strategy, nomodel if mode == "random-guided" else model, cache=False, seed=seed,
+                            **opts)
                     d = r.details
                     valid = bool(r.answer)
                     success = next((x["round"] for x in d.get("rounds", []) if x.get("valid")), None)

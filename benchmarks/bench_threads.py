@@ -28,17 +28,19 @@ from _machine import machine, stamp  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv" / "bin" / "python")
 QUESTION = "A shop sells pens at 3 dollars each. Tom buys 4 pens and pays with a 20 dollar bill. How much change?"
-# name -> (environment, threads); None removes the variable so the setting under test is the only one.
+N = len(os.sched_getaffinity(0))
+# name -> (environment, threads); None removes the variable. Fixed settings pin the thread count
+# (REASONLAB_THREADS), which turns reasonlab's per-step thread tuning off; "tuned" is the default.
 CONFIGS: dict[str, tuple[dict[str, str | None], int | None]] = {
-    "spin-default": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "300000"}, None),  # libgomp's own default
-    "passive": ({"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None}, None),
-    "spin-100k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "100000"}, None),
-    "spin-10k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "10000"}, None),
-    "spin-1k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "1000"}, None),
-    "1-thread": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "300000"}, 1),
-    "reasonlab-default": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, None),  # what users get
+    "spin (libgomp default)": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, N),
+    "passive": ({"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None}, N),
+    "spin-100k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "100000"}, N),
+    "spin-10k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "10000"}, N),
+    "spin-1k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "1000"}, N),
+    "1 thread": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, 1),
+    "tuned (reasonlab default)": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, None),
 }
-DEFAULT_CONFIGS = "spin-default,passive,spin-100k,spin-10k,spin-1k,1-thread"
+DEFAULT_CONFIGS = "spin (libgomp default),passive,spin-1k,1 thread,tuned (reasonlab default)"
 HOG = """
 import sys
 from reasonlab.models import load_model, GenParams
@@ -61,7 +63,7 @@ def env_for(cfg: str) -> dict[str, str]:
         else:
             env[k] = v
     env.pop("REASONLAB_THREADS", None)
-    if threads:
+    if threads is not None:
         env["REASONLAB_THREADS"] = str(threads)
     env["PYTHONPATH"] = str(ROOT / "src")
     return env
@@ -91,7 +93,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"any of {', '.join(CONFIGS)}")
+    ap.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"comma-separated, any of: {'; '.join(CONFIGS)}")
     ap.add_argument("--timeout", type=float, default=60.0, help="an ask slower than this counts as this (>=)")
     args = ap.parse_args()
     cfgs = [c.strip() for c in args.configs.split(",") if c.strip()]

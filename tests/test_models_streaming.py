@@ -5,8 +5,6 @@ and the one-sample-at-a-time text streams of the terminal and the OpenAI endpoin
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -147,20 +145,42 @@ def test_thread_count_from_environment_and_option(monkeypatch):
     assert default_threads() == 2
 
 
-def _spin_setting(env: dict[str, str]) -> str:
-    code = ("import os; from reasonlab.models.threads import configure_openmp; "
-            "print(configure_openmp(), os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          check=True).stdout.strip()
+def test_thread_tuner_moves_to_the_faster_count_and_retries_the_other_later(monkeypatch):
+    import reasonlab.models.threads as th
+
+    clock = [100.0]
+    monkeypatch.setattr(th.time, "monotonic", lambda: clock[0])
+    cost = {2: 0.5, 1: 0.01}  # a contended machine: two threads spin and wait for each other
+    tuner = th.ThreadTuner(2)
+    picks = []
+    for _ in range(6):
+        t = tuner.choose("gen", 4)
+        picks.append(t)
+        tuner.record("gen", 4, t, cost[t] * 4)
+    assert picks == [2, 1, 1, 1, 1, 1]
+    clock[0] += 1.5
+    assert tuner.choose("gen", 4) == 2  # re-tried after a second…
+    tuner.record("gen", 4, 2, 2.0)
+    clock[0] += 1.5
+    assert tuner.choose("gen", 4) == 1  # …then only after a longer wait while it keeps losing
+    cost = {2: 0.005, 1: 0.01}  # the machine went quiet
+    clock[0] += 3.0
+    assert tuner.choose("gen", 4) == 2
+    tuner.record("gen", 4, 2, cost[2] * 4)
+    picks = []
+    for _ in range(4):
+        t = tuner.choose("gen", 4)
+        picks.append(t)
+        tuner.record("gen", 4, t, cost[t] * 4)
+    assert picks[-3:] == [2, 2, 2]  # at most one look at the other count, then back to the fast one
+    assert tuner.choose("prompt", 100) == 2  # prompt chunks are measured on their own
 
 
-def test_bounded_spinning_is_set_before_openmp_starts_unless_the_user_chose():
-    from reasonlab.models.threads import DEFAULT_SPINCOUNT
+def test_thread_tuner_is_fixed_when_the_count_was_given():
+    from reasonlab.models.threads import ThreadTuner
 
-    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
-    assert _spin_setting(base) == f"True {DEFAULT_SPINCOUNT} None"
-    assert _spin_setting({**base, "OMP_WAIT_POLICY": "PASSIVE"}) == "True None PASSIVE"
-    assert _spin_setting({**base, "GOMP_SPINCOUNT": "5"}) == "True 5 None"
+    assert ThreadTuner(4, fixed=True).candidates == [4]
+    assert ThreadTuner(1).candidates == [1] and ThreadTuner(8).candidates == [8, 4, 1]
 
 
 def test_threads_option_on_commands_that_load_models():

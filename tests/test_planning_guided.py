@@ -118,7 +118,10 @@ def test_random_control_uses_no_model_and_the_same_budget():
     d = r.details
     assert len(r.calls) == 0 and d["mode"] == "random-guided" and d["moves"] <= 40
     again = run(problem, "plan-random-guided", ScriptedModel(default="unused"), cache=False, budget=40, seed=1)
-    assert again.details["steps"] == d["steps"]  # seeded
+    assert again.details["steps"] == d["steps"]  # the run's seed seeds the choices …
+    others = [run(problem, "plan-random-guided", ScriptedModel(default="unused"), cache=False, budget=40,
+                  seed=s).details["steps"] for s in (2, 3, 4)]
+    assert any(o != d["steps"] for o in others)  # … and another seed gives other choices
     if r.answer is not None:
         assert _up_valid(planning.task, [GroundAction.read(a) for a in r.answer.splitlines()])
 

@@ -74,3 +74,26 @@ def test_show_prints_one_item_in_full(tmp_path):
     assert "=== pal" in res.output and "=== tree" not in res.output
     res = CliRunner().invoke(cli, ["show", str(tmp_path), "99"])
     assert res.exit_code != 0 and "no results for item" in str(res.exception or res.output)
+
+
+def test_eval_stores_strategy_details_and_the_report_compares_at_equal_cost(tmp_path):
+    import json
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} plus {i}?", "answer": str(2 * i)}) + "\n"
+                            for i in range(1, 4)))
+    script = tmp_path / "m.json"
+    script.write_text(json.dumps({"default": "Adding them. The answer is 2."}))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(cli, ["eval", "-d", f"jsonl:{data}", "-s", "direct,self-consistency",
+                                   "-o", "self-consistency.samples=3", "-m", f"scripted:{script}",
+                                   "--out", str(out), "--no-progress", "--no-plots", "--no-smooth"])
+    assert res.exit_code in (0, 1), res.output
+    store = Store(out)
+    sc = [r for r in store.rows() if r.key.strategy == "self-consistency"]
+    store.close()
+    assert sc and sc[0].details["strategy"]["votes"] == {"2": 3}  # the vote table is kept per item
+    report = (out / "report.md").read_text()
+    assert "## Equal-cost comparison" in report and "| self-consistency |" in report
+    shown = CliRunner().invoke(cli, ["show", str(out), sc[0].key.item_id, "-s", "self-consistency"])
+    assert shown.exit_code == 0 and "votes:" in shown.output and "path  2: answer=2" in shown.output

@@ -26,7 +26,8 @@ def _votes(d: dict[str, Any]) -> list[str]:
 
 
 def _programs(d: dict[str, Any]) -> list[str]:
-    samples = d.get("samples") or ([{"index": 0, "answer": None, "rounds": d["rounds"]}] if d.get("rounds") else [])
+    samples = d.get("samples") if isinstance(d.get("samples"), list) else (
+        [{"index": 0, "answer": None, "rounds": d["rounds"]}] if isinstance(d.get("rounds"), list) else [])
     lines = []
     for s in samples:
         for a in s.get("rounds") or []:

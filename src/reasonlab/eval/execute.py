@@ -71,7 +71,8 @@ class TaskRunner:
         u = result.usage
         prompt_tokens = sum(c.prompt_tokens for c in result.calls if c.kind == "generate")
         completion_tokens = sum(c.completion_tokens for c in result.calls if c.kind == "generate")
-        details = {"reasoning": result.reasoning[:4000], "note": result.note, "cached_calls": u.cached_calls}
+        details = {"reasoning": result.reasoning[:4000], "note": result.note, "cached_calls": u.cached_calls,
+                   "strategy": result.details}  # votes with confidences, programs, the tree: `reasonlab show`
         if scoring_calls:
             details["scoring_calls"] = scoring_calls
         return Row(**base, status=result.status, prediction=result.answer, strict_answer=result.strict_answer,

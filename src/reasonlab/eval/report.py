@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .equal_cost import equal_cost_section
 from .glossary import glossary
 from .metrics import Summary
 from .results import ACCURACY_KEYS, Cell, Data, load, slug
@@ -156,6 +157,7 @@ def render_markdown(data: Data, plots: dict[str, list[str]] | None = None) -> st
             out.append("")
         for p in (plots or {}).get(ds, []):
             out += [f"![{p}]({p})", ""]
+    out += equal_cost_section(data)  # accuracy vs tokens, claims only at matched tokens (equal_cost.py)
     if data.models:
         out += ["## Models", "", "| model | backend | parameters | log-probabilities |", "|---|---|---|---|"]
         for spec, info in sorted(data.models.items()):

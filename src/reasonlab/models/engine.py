@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class Engine:
         self.steps = 0  # decode steps run (tests and benchmarks read it)
         self.max_batch_seqs = 0
         self._prefill_turn = False
+        self._threads = model.n_threads
         self.thread: threading.Thread | None = None
         self._buf = ctypes.create_string_buffer(64)
 
@@ -291,7 +293,9 @@ class Engine:
         reading = [s for s in self.active if s.next_tok < 0]
         gen = [s for s in self.active if s.next_tok >= 0]
         entries: list[tuple[_Seq, int, int, bool]] = []
+        kind = "gen"
         if reading and (not gen or self._prefill_turn):
+            kind = "prompt"
             s = reading[0]
             prefix = s.req.tokens[:-1]
             take = prefix[s.cursor:s.cursor + self.m.n_batch]
@@ -310,7 +314,13 @@ class Engine:
             b.n_seq_id[i] = 1
             b.seq_id[i][0] = s.slot
             b.logits[i] = want
+        threads = self.m.tuner.choose(kind, len(entries))
+        if threads != self._threads:
+            self.lc.llama_set_n_threads(self.m._ctx.ctx, threads, threads)
+            self._threads = threads
+        t0 = time.perf_counter()
         self._decode(len(entries))
+        self.m.tuner.record(kind, len(entries), threads, time.perf_counter() - t0)
         self.steps += 1
         self.max_batch_seqs = max(self.max_batch_seqs, len({id(e[0]) for e in entries}))
         for i, (s, tok, _pos, want) in enumerate(entries):

@@ -24,7 +24,7 @@ from typing import Any
 from .base import Completion, DeltaFn, GenParams, Message, Model, ModelError, ModelInfo
 from .engine import Engine
 from .prompt_format import PLAIN_STOPS, plain_prompt
-from .threads import configure_openmp, cpu_count, default_threads
+from .threads import ThreadTuner, cpu_count, default_threads, fixed_threads
 
 __all__ = ["LlamaModel", "cpu_count", "file_identity"]
 
@@ -35,7 +35,6 @@ _BACKEND_READY = False
 def _llama_cpp() -> Any:
     """Import llama_cpp once and initialise its backend quietly."""
     global _BACKEND_READY
-    configure_openmp()  # OpenMP reads its settings once, when llama.cpp's library loads
     try:
         import llama_cpp
         from llama_cpp import _logger
@@ -67,8 +66,8 @@ class LlamaModel(Model):
     Args:
       path: the GGUF file. spec: how the user named it (default ``llama:PATH``).
       n_ctx: KV cache cells shared by all sequences (default min(training context, 8192)).
-      n_threads: CPU threads for generation and prompt processing (default: REASONLAB_THREADS,
-        else models/threads.py's choice from the cores this process may use).
+      n_threads: CPU threads for generation and prompt processing, fixed (default: REASONLAB_THREADS,
+        else up to one per available core, tuned per step from measured speed: models/threads.py).
       n_seq_max: most sequences decoded together (all callers); more wait for a free one.
       flash_attn: llama.cpp's flash attention (None: llama.cpp decides, which on CPU turns it on).
         With it, sample j comes out the same whether decoded alone or in a batch; without it
@@ -116,6 +115,8 @@ class LlamaModel(Model):
         self.n_ctx_train = self._model.n_ctx_train()
         self.n_ctx = int(n_ctx or min(self.n_ctx_train or 8192, 8192))
         self.n_threads = int(n_threads or default_threads())
+        # threads per step tuned from step times, unless the caller or REASONLAB_THREADS fixed them
+        self.tuner = ThreadTuner(self.n_threads, fixed=n_threads is not None or fixed_threads() is not None)
         self.n_batch = max(1, min(n_batch, self.n_ctx))
         self.n_seq_max = max(1, min(n_seq_max, lc.llama_max_parallel_sequences()))
         cparams = lc.llama_context_default_params()
@@ -297,7 +298,8 @@ class LlamaModel(Model):
             context_length=int(self.n_ctx_train), chat_template=self.has_chat_template,
             supports_logprobs=True, supports_tools=False,
             extra={"path": str(self.path), "size": self.path.stat().st_size, "n_ctx": self.n_ctx,
-                   "n_threads": self.n_threads, "n_seq_max": self.n_seq_max,
+                   "n_threads": self.n_threads,
+                   "threads_tuned": len(self.tuner.candidates) > 1, "n_seq_max": self.n_seq_max,
                    "description": self._model.desc(),
                    "architecture": self.metadata.get("general.architecture"),
                    "name": self.metadata.get("general.name")},

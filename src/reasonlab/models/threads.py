@@ -1,29 +1,29 @@
-"""CPU threads for llama.cpp: how many, and how they wait.
+"""CPU threads for llama.cpp: how many per decode step, chosen from measured step times.
 
-llama.cpp's CPU backend runs on OpenMP (libgomp). At every barrier its threads spin before they
-sleep, by default ~300,000 spins. On a quiet machine that is fast; beside another process that
-also computes (a second model, an eval, a browser), two spinning teams on the same cores keep
-each other's partner threads off the CPU and a call becomes 10–90× slower.
-``OMP_WAIT_POLICY=PASSIVE`` (sleep at once) removes that cliff but costs ~3× on a quiet machine.
+llama.cpp's CPU backend runs on OpenMP (libgomp), whose threads spin at every barrier before they
+sleep. On a quiet machine that is the fast choice; beside another process that also computes (a
+second model, an eval, a browser), a team of spinning threads whose partner was descheduled
+wastes its time slice, and a call became 13–88x slower. No fixed wait policy fixes both:
+``OMP_WAIT_POLICY=PASSIVE`` costs a quiet machine ~3x, and bounded spinning (``GOMP_SPINCOUNT``)
+measured as badly as the default down to 10,000 spins on a busy machine (docs/BENCHMARKS.md,
+"Threads under contention"). One thread has no barriers to wait at.
 
-The default here is bounded spinning (``GOMP_SPINCOUNT``, see DEFAULT_SPINCOUNT): threads spin
-long enough to catch a partner that is running, then sleep and give the core away. It was
-chosen from measurements on a 2-core machine (docs/BENCHMARKS.md, "Threads under contention").
-OpenMP reads these variables once, when llama.cpp's library is loaded, so `configure_openmp`
-runs before `llama_cpp` is imported; settings the user exported (``OMP_WAIT_POLICY``,
-``GOMP_SPINCOUNT``) are left alone.
+So the thread count is tuned while decoding (`ThreadTuner`): each step runs with the count whose
+recent steps were fastest for that kind of step, and the others are re-tried now and then (after
+1 s, backing off to 30 s while they keep losing). Quiet: all cores. Contended: fewer, down to one.
+The spin policy stays libgomp's own; an ``OMP_WAIT_POLICY``/``GOMP_SPINCOUNT`` you export applies.
 
-Thread count: ``--threads N`` on every command that loads a local model, or
-``REASONLAB_THREADS``; otherwise one per core this process may run on (its CPU affinity mask).
+``--threads N`` (every command that loads a local model), ``REASONLAB_THREADS=N`` or
+``LlamaModel(n_threads=N)`` fix the count instead.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import time
 
-DEFAULT_SPINCOUNT = "10000"
 THREADS_ENV = "REASONLAB_THREADS"
+PROBE_S, PROBE_MAX_S = 1.0, 30.0
 
 
 def cpu_count() -> int:
@@ -34,20 +34,25 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def default_threads() -> int:
-    """REASONLAB_THREADS if set (a positive integer), else one thread per available core."""
+def fixed_threads() -> int | None:
+    """REASONLAB_THREADS as a positive integer, None when unset; ModelError when malformed."""
     raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw:
-        try:
-            n = int(raw)
-        except ValueError:
-            n = 0
-        if n >= 1:
-            return n
-        from .base import ModelError
+    if not raw:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n >= 1:
+        return n
+    from .base import ModelError
 
-        raise ModelError(f"{THREADS_ENV}={raw!r} is not a positive whole number of threads")
-    return cpu_count()
+    raise ModelError(f"{THREADS_ENV}={raw!r} is not a positive whole number of threads")
+
+
+def default_threads() -> int:
+    """REASONLAB_THREADS if set, else one thread per available core (the most the tuner uses)."""
+    return fixed_threads() or cpu_count()
 
 
 def set_threads(n: int | None) -> None:
@@ -61,11 +66,54 @@ def set_threads(n: int | None) -> None:
     os.environ[THREADS_ENV] = str(n)
 
 
-def configure_openmp() -> bool:
-    """Set bounded spinning unless the user chose a wait policy. False when it is too late
-    (llama_cpp already imported by someone else: OpenMP has read its environment)."""
-    if "llama_cpp" in sys.modules:
-        return False
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["GOMP_SPINCOUNT"] = DEFAULT_SPINCOUNT
-    return True
+def _bucket(kind: str, tokens: int) -> tuple[str, int]:
+    """Steps alike enough to compare: prompt chunks, or generation steps by batch size (powers of 2)."""
+    return (kind, 0) if kind == "prompt" else (kind, min(tokens, 64).bit_length())
+
+
+class ThreadTuner:
+    """Chooses each decode step's thread count among n, n/2 and 1 from measured seconds per token."""
+
+    def __init__(self, n: int, fixed: bool = False) -> None:
+        self.candidates = [n] if fixed or n <= 1 else sorted({n, max(1, n // 2), 1}, reverse=True)
+        self._cost: dict[tuple[str, int], dict[int, tuple[float, float]]] = {}  # bucket -> threads -> (s/token, when)
+        self._next_probe: dict[tuple[tuple[str, int], int], float] = {}
+        self._backoff: dict[tuple[tuple[str, int], int], float] = {}
+        self.chosen: dict[int, int] = {}  # steps run per thread count (benchmarks report it)
+
+    def choose(self, kind: str, tokens: int) -> int:
+        if len(self.candidates) == 1:
+            return self.candidates[0]
+        bucket = _bucket(kind, tokens)
+        seen = self._cost.get(bucket, {})
+        for t in self.candidates:
+            if t not in seen:
+                return t
+        best = min(seen, key=lambda t: seen[t][0])
+        now = time.monotonic()
+        for t in self.candidates:
+            if t != best and now >= self._next_probe.get((bucket, t), 0.0):
+                return t
+        return best
+
+    def record(self, kind: str, tokens: int, threads: int, seconds: float) -> None:
+        self.chosen[threads] = self.chosen.get(threads, 0) + 1
+        if len(self.candidates) == 1:
+            return
+        bucket = _bucket(kind, tokens)
+        seen = self._cost.setdefault(bucket, {})
+        now = time.monotonic()
+        x = seconds / max(1, tokens)
+        old = seen.get(threads)
+        fresh = old is None or now - old[1] > 2.0  # an old figure says little about the machine now
+        seen[threads] = (x if fresh else 0.7 * old[0] + 0.3 * x, now)
+        best = min(seen, key=lambda t: seen[t][0])
+        key = (bucket, threads)
+        if threads == best:
+            self._backoff[key] = PROBE_S
+        else:  # it lost: try it again later, later each time it keeps losing
+            self._backoff[key] = min(PROBE_MAX_S, self._backoff.get(key, PROBE_S / 2) * 2)
+            self._next_probe[key] = now + self._backoff[key]
+        for t in self.candidates:
+            if t != best and (bucket, t) not in self._next_probe:
+                self._next_probe[(bucket, t)] = now + PROBE_S

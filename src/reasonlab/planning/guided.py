@@ -20,7 +20,7 @@ from ..context import RunContext
 from .grammar import choice_grammar
 from .parse import strip_bullet
 from .pddl import GroundAction
-from .render import PLAN_END, PLAN_START, join_words, plan_lines, state_words
+from .render import PLAN_END, join_words, plan_lines, state_words, statement
 from .simulate import State, initial_state, step, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate
@@ -94,24 +94,17 @@ def choice_prompt(planning: PlanningTask, path: list[GroundAction], state: State
     ex = planning.example
     if example and ex is not None:
         ex_vocab = type(vocab)(ex.task.strips)
-        parts.append(f"Here is a solved example.\n{_statement(ex_vocab, ex.task)}\n"
+        parts.append(f"Here is a solved example.\n{statement(ex.task, ex_vocab)}\n"
                      f"{plan_lines(ex.plan, ex_vocab)}\n{PLAN_END}")
     so_far = plan_lines(path, vocab) if path else "(no steps yet)"
     unmet = [vocab.literal(g) for g in unmet_goals(view, state)]
-    parts.append(f"Now the problem to solve.\n{_statement(vocab, planning.task)}\n{so_far}")
+    parts.append(f"Now the problem to solve.\n{statement(planning.task, vocab)}\n{so_far}")
     parts.append(f"After these steps, I have that {state_words(vocab, state)}.\n"
                  f"Goals not met yet: {join_words(unmet)}.\n\n"
                  "The actions I can perform now are:\n" + "\n".join(f"- {o}" for o in options) +
                  "\n\nWhich action should I perform next to reach the goal? Answer with exactly one action "
                  "from the list, written as it appears there.")
     return "\n\n".join(parts)
-
-
-def _statement(vocab: Any, task: Any) -> str:
-    view = task.strips
-    return (f"[STATEMENT]\nAs initial conditions I have that {join_words([vocab.fact(a) for a in view.init])}.\n"
-            f"My goal is to have that {join_words([vocab.literal(g) for g in view.goal])}.\n\n"
-            f"My plan is as follows:\n\n{PLAN_START}")
 
 
 def read_choice(reply: str, planning: PlanningTask, options: list[GroundAction]) -> GroundAction | None:

@@ -19,7 +19,6 @@ class PlanGuidedOptions(Options):
     max_depth: int = opt(30, "a path this long counts as a dead end")
     grammar: bool = opt(True, "constrain each reply to the listed actions (GBNF, where supported)")
     example: bool = opt(True, "show the solved example in every choice prompt")
-    seed: int = opt(0, "seed of the random control's choices")
 
 
 def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, chooser: str) -> Prediction:
@@ -29,7 +28,7 @@ def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, c
 
     planning = planning_task(problem)
     out = guided_search(ctx, planning, GuidedOptions(budget=o.budget, max_depth=o.max_depth, chooser=chooser,
-                                                     grammar=o.grammar, max_tokens=o.max_tokens, seed=o.seed,
+                                                     grammar=o.grammar, max_tokens=o.max_tokens, seed=ctx.seed,
                                                      example=o.example))
     details = out.to_dict()
     details["plan_words"] = plan_lines(out.plan, planning.vocab).splitlines() if out.plan else None
@@ -53,7 +52,8 @@ class PlanGuided(Strategy):
 @register
 class PlanRandomGuided(Strategy):
     name = "plan-random-guided"
-    description = "The control for plan-guided: the same search with uniform random choices (no model calls)."
+    description = ("The control for plan-guided: the same search with uniform random choices (no model calls; "
+                   "the run's seed seeds them).")
     Options = PlanGuidedOptions
 
     def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
