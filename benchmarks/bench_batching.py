@@ -97,6 +97,8 @@ def main() -> None:
         for r in range(args.rounds):
             srv_rounds.append(server_round(srv.url, args.max_tokens, r))
             deltas.append(first_delta(srv.url, QUESTIONS[r % len(QUESTIONS)]))
+            print(f"round {r + 1}: serve {srv_rounds[-1]}, first delta / total {deltas[-1]}", file=sys.stderr,
+                  flush=True)
     finally:
         srv.close()
     if not args.skip_eval:
@@ -106,6 +108,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for c in (1, 8):
                     evals[c].append(eval_seconds(args.model, args.items, c, data))
+                    print(f"eval -c {c}: {evals[c][-1]:.1f} s", file=sys.stderr, flush=True)
     med = statistics.median
     seq, conc = med(r["sequential"] for r in srv_rounds), med(r["concurrent"] for r in srv_rounds)
     print(f"## Batching and streaming — {stamp()}")

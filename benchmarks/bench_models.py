@@ -109,9 +109,9 @@ def batched_vs_sequential(m: LlamaModel, k: int, max_tokens: int, repeats: int, 
 
 def overhead(m: LlamaModel, direct, repeats: int, max_tokens: int) -> tuple[float, float, int]:
     """Median wall time of a reasonlab zero-shot-cot run vs the same two calls made directly."""
-    from reasonlab.strategies import get_strategy
-    from reasonlab.problem import Problem
     from reasonlab.api import run
+    from reasonlab.problem import Problem
+    from reasonlab.strategies import get_strategy
 
     strat = get_strategy("zero-shot-cot", max_tokens=max_tokens)
     ours, theirs, same = [], [], 0

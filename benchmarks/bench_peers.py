@@ -186,6 +186,8 @@ def main() -> None:
                     res = systems[name](item["question"])
                     res["correct"] = number(res["answer"]) == number(gold)
                     rows[name].append(res)
+                    print(f"q{qi} {name}: {res['seconds']:.2f} s, {res['samples']} samples, {res['tokens']} tokens, "
+                          f"correct {res['correct']}, over {res['over_limit']}", file=sys.stderr, flush=True)
     finally:
         for w in workers.values():
             w.close()

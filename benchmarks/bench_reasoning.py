@@ -93,7 +93,8 @@ def cmd_run(a: argparse.Namespace) -> None:
 
 
 # -- summary ------------------------------------------------------------------------------------
-def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.0) -> tuple[str | None, int]:
+def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.0,
+           rule: str = "safe") -> tuple[str | None, int]:
     """Re-vote a self-consistency item from its recorded paths: (winner key, completion tokens used)."""
     paths = [Sample(p["index"], "", p["answer"], p["strict"], p["key"], confidence=p.get("confidence"),
                     finish=p.get("finish", "stop"), tokens=p.get("tokens", 0))
@@ -112,7 +113,7 @@ def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.
         vote = confidence_vote(drawn, keep)
         kept = [p for p in drawn if p.kept and p.key is not None]
         if settled(vote.weights, sum(p.weight for p in kept), k - len(drawn),
-                   max((weight_of(p.confidence) for p in drawn), default=1.0), settle):
+                   max((weight_of(p.confidence) for p in drawn), default=1.0), settle, rule):
             break
     return confidence_vote(drawn, keep).winner, sum(p.tokens for p in drawn)
 
@@ -135,6 +136,7 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
         if any(p.get("confidence") is not None for r in recs for p in (r.get("details") or {}).get("paths", [])):
             variants += [(f"{f.stem}/majority", "majority"), (f"{f.stem}/weighted", "weighted"),
                          (f"{f.stem}/weighted+stop", "stop")]
+            variants += [(f"{f.stem}/weighted+stop(share≥{t})", f"share:{t}") for t in (0.5, 0.6, 0.75)]
             variants += [(f"{f.stem}/majority@{k}", f"majority@{k}") for k in (1, 2, 3, 4)]
         for label, mode in variants:
             correct = tokens = 0
@@ -143,7 +145,8 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
                     correct += bool(r["correct"])
                     tokens += r.get("completion_tokens", 0)
                 else:
-                    key, used = revote(r, mode)
+                    key, used = (revote(r, "stop", float(mode.split(":")[1]), rule="share")
+                                 if mode.startswith("share:") else revote(r, mode))
                     correct += key is not None and key == _gold_key(r)
                     tokens += used
             n = len(recs)

@@ -38,9 +38,10 @@ CONFIGS: dict[str, tuple[dict[str, str | None], int | None]] = {
     "spin-10k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "10000"}, N),
     "spin-1k": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "1000"}, N),
     "1 thread": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, 1),
+    "cores + 1 threads": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, N + 1),
     "tuned (reasonlab default)": ({"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}, None),
 }
-DEFAULT_CONFIGS = "spin (libgomp default),passive,spin-1k,1 thread,tuned (reasonlab default)"
+DEFAULT_CONFIGS = "spin (libgomp default),passive,1 thread,cores + 1 threads,tuned (reasonlab default)"
 HOG = """
 import sys
 from reasonlab.models import load_model, GenParams

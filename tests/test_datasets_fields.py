@@ -126,7 +126,7 @@ def test_hf_saved_dataset_and_missing_hub_dataset_offline(offline_hf):
 def test_eval_cli_on_mapped_jsonl(tmp_path):
     f = _jsonl(tmp_path / "bbh.jsonl", BBH)
     script = tmp_path / "model.json"
-    script.write_text(json.dumps({"replies": ["The answer is False."]}), encoding="utf-8")
+    script.write_text(json.dumps({"default": "The answer is False."}), encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "reasonlab", "eval", "-d", f"jsonl:{f}?question=input&answer=target",
                           "-s", "direct", "-m", f"scripted:{script}", "--out", str(tmp_path / "run"), "--no-plots",
                           "--no-progress", "--no-smooth"],

@@ -145,42 +145,44 @@ def test_thread_count_from_environment_and_option(monkeypatch):
     assert default_threads() == 2
 
 
-def test_thread_tuner_moves_to_the_faster_count_and_retries_the_other_later(monkeypatch):
+def test_thread_tuner_moves_to_the_faster_count_and_retries_the_others_later(monkeypatch):
     import reasonlab.models.threads as th
 
-    clock = [100.0]
+    clock, load = [100.0], [0.5]
     monkeypatch.setattr(th.time, "monotonic", lambda: clock[0])
-    cost = {2: 0.5, 1: 0.01}  # a contended machine: two threads spin and wait for each other
+    monkeypatch.setattr(th.os, "getloadavg", lambda: (load[0], 0.0, 0.0))
     tuner = th.ThreadTuner(2)
-    picks = []
-    for _ in range(6):
-        t = tuner.choose("gen", 4)
-        picks.append(t)
-        tuner.record("gen", 4, t, cost[t] * 4)
-    assert picks == [2, 1, 1, 1, 1, 1]
+    assert tuner.candidates == [3, 2]
+
+    def steps(cost, n, kind="gen", tokens=4):
+        picks = []
+        for _ in range(n):
+            t = tuner.choose(kind, tokens)
+            picks.append(t)
+            tuner.record(kind, tokens, t, cost[t] * tokens)
+        return picks
+
+    quiet = {3: 0.012, 2: 0.006}
+    assert steps(quiet, 4) == [3, 2, 2, 2]  # tried both, kept the faster
     clock[0] += 1.5
-    assert tuner.choose("gen", 4) == 2  # re-tried after a second…
-    tuner.record("gen", 4, 2, 2.0)
-    clock[0] += 1.5
-    assert tuner.choose("gen", 4) == 1  # …then only after a longer wait while it keeps losing
-    cost = {2: 0.005, 1: 0.01}  # the machine went quiet
-    clock[0] += 3.0
-    assert tuner.choose("gen", 4) == 2
-    tuner.record("gen", 4, 2, cost[2] * 4)
-    picks = []
-    for _ in range(4):
-        t = tuner.choose("gen", 4)
-        picks.append(t)
-        tuner.record("gen", 4, t, cost[t] * 4)
-    assert picks[-3:] == [2, 2, 2]  # at most one look at the other count, then back to the fast one
-    assert tuner.choose("prompt", 100) == 2  # prompt chunks are measured on their own
+    assert steps(quiet, 3) == [3, 2, 2]  # the other is looked at again after a second
+    busy = {3: 0.02, 2: 0.5}  # contended: two spinning threads wait for each other
+    load[0] = 12.0
+    clock[0] += 5.0
+    assert steps(busy, 4) == [3, 2, 3, 3]  # one step shows 2 has become slow: over to 3
+    clock[0] += 120.0
+    assert steps(busy, 3) == [3, 3, 3]  # never re-tried while the machine is busy
+    assert steps(busy, 2, "gen", 1) == [3, 3]  # nor in a new kind of step
+    load[0] = 2.5  # our own three threads
+    clock[0] += 120.0
+    assert steps(quiet, 3) == [2, 3, 2]  # back to 2 (3 gets its periodic look)
 
 
 def test_thread_tuner_is_fixed_when_the_count_was_given():
     from reasonlab.models.threads import ThreadTuner
 
     assert ThreadTuner(4, fixed=True).candidates == [4]
-    assert ThreadTuner(1).candidates == [1] and ThreadTuner(8).candidates == [8, 4, 1]
+    assert ThreadTuner(1).candidates == [2, 1] and ThreadTuner(8).candidates == [9, 8, 4]
 
 
 def test_threads_option_on_commands_that_load_models():

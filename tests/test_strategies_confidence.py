@@ -134,3 +134,13 @@ def test_cot_gives_no_answer_when_every_draw_loops():
     r = run(Q, "zero-shot-cot", fake, cache=False, loop_retries=2)
     assert r.answer is None and r.status == "no_answer" and r.details["loops"] == 3
     assert len(r.calls) == 3  # no extraction call for a loop
+
+
+def test_share_rule_stops_on_the_consensus_alone():
+    table = lambda m, i: sure(31 if i == 3 else 30)  # noqa: E731
+    safe = run(Q, "self-consistency", Fake(table), cache=False, samples=8, confidence="lowest", settle=0.7)
+    share = run(Q, "self-consistency", Fake(table), cache=False, samples=8, confidence="lowest", settle=0.7,
+                settle_rule="share")
+    assert safe.details["early_stop"]["drawn"] > 4  # 4 more samples could still overtake 3 votes to 1
+    assert share.details["early_stop"]["drawn"] == 4 and share.answer == "30"  # 75 % ≥ 70 %: stop
+    assert settled({"a": 3.0, "b": 1.0}, 4.0, 4, 1.0, 0.7, rule="share")

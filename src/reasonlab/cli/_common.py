@@ -19,7 +19,7 @@ def _set_threads(_ctx: click.Context, _param: click.Parameter, value: int | None
 threads_option = click.option(
     "--threads", type=click.IntRange(min=1), default=None, expose_value=False, is_eager=True,
     callback=_set_threads, envvar="REASONLAB_THREADS",
-    help="CPU threads of local GGUF models (default: one per available core). Env: REASONLAB_THREADS.")
+    help="CPU threads of local GGUF models (default: tuned per decode step from measured speed). Env: REASONLAB_THREADS.")
 
 
 def model_option(f: Any) -> Any:

@@ -34,7 +34,7 @@ import click
               help="Run concurrent identical model calls once and share the result.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               envvar="REASONLAB_THREADS",
-              help="CPU threads of local GGUF models (default: one per available core). Env: REASONLAB_THREADS.")
+              help="CPU threads of local GGUF models (default: tuned per decode step from measured speed). Env: REASONLAB_THREADS.")
 @click.option("--sandbox-memory-mb", default=512, show_default=True, type=int,
               help="Memory ceiling of each sandboxed program (its whole process tree), MiB; requests may only lower it.")
 @click.option("--sandbox-timeout-s", default=10.0, show_default=True, type=float,

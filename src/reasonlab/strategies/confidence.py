@@ -15,8 +15,9 @@ is its own log-probability (higher = surer). A vote weight is ``exp(confidence)`
 mean probability of the tokens in question, in (0, 1].
 
 Filtering keeps the `keep` most confident share of the samples (DeepConf's top-η%); the settle
-rule stops drawing once the weighted leader holds ``settle`` of the weight drawn so far and the
-samples still to come (each at most as heavy as the heaviest seen) cannot overtake it.
+rule stops drawing once the weighted leader holds ``settle`` of the weight drawn so far and —
+rule ``safe`` — the samples still to come (each at most as heavy as the heaviest seen) cannot
+overtake it, or — rule ``share``, DeepConf's consensus stop — on the share alone.
 """
 
 from __future__ import annotations
@@ -72,9 +73,10 @@ def keep_most_confident(confs: Sequence[float | None], keep: float) -> list[bool
 
 
 def settled(weights: dict[str, float], total: float, remaining: int, max_weight: float,
-            settle: float) -> bool:
+            settle: float, rule: str = "safe") -> bool:
     """True when the weighted vote is decided: the leader holds `settle` of the weight so far and
-    `remaining` samples of at most `max_weight` each could not put another answer ahead."""
+    (rule "safe") `remaining` samples of at most `max_weight` each could not put another answer
+    ahead; rule "share" (DeepConf's consensus threshold) stops on the share alone."""
     if remaining <= 0:
         return True
     if not weights or total <= 0 or settle <= 0:
@@ -84,7 +86,7 @@ def settled(weights: dict[str, float], total: float, remaining: int, max_weight:
     second = ranked[1] if len(ranked) > 1 else 0.0
     if lead / total < settle:
         return False
-    return second + remaining * max_weight < lead
+    return rule == "share" or second + remaining * max_weight < lead
 
 
 def failed(finish_reason: str | None) -> bool:

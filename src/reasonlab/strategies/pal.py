@@ -126,6 +126,8 @@ class PALOptions(Options):
     keep: float = opt(1.0, "share of the most confident programs that vote (1 = all)")
     settle: float = opt(0.0, "with confidence and samples > 1: stop drawing programs once the weighted vote "
                              "is settled at this share (0 = draw all)")
+    settle_rule: str = opt("safe", "safe = only when the remaining programs cannot overtake the leader; share = "
+                                   "on the share alone (DeepConf)")
     timeout_s: float = opt(5.0, "wall-clock limit of each program run, seconds")
     memory_mb: int = opt(512, "memory limit of each program run, MiB")
     unsafe_exec: bool = opt(False, "where no sandbox is available, run programs without isolation")
@@ -310,7 +312,7 @@ class PAL(Strategy):
                 vote = confidence_vote(paths, o.keep)
                 kept = [p for p in paths if p.kept and p.key is not None]
                 if settled(vote.weights, sum(p.weight for p in kept), k - len(programs),
-                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle):
+                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle, o.settle_rule):
                     break
         return self.finish(programs, kind, {"exemplars": ex_info, **(
             {"early_stop": {"drawn": len(programs), "saved": k - len(programs)}} if len(sizes) > 1 else {})})

@@ -171,6 +171,8 @@ class SelfConsistencyOptions(FewShotOptions):
     keep: float = opt(1.0, "share of the most confident samples that vote (DeepConf filter; 1 = all)")
     settle: float = opt(0.0, "with confidence: stop drawing once the leader holds this share of the weight and "
                              "cannot be overtaken (0 = draw all k)")
+    settle_rule: str = opt("safe", "safe = only when the remaining samples cannot overtake the leader; share = on "
+                                   "the share alone (DeepConf's consensus stop: cheaper, may differ from all k)")
 
 
 def cot_prompt(problem: Problem, o: Any) -> tuple[list[dict[str, str]], dict[str, Any]]:
@@ -214,7 +216,7 @@ class SelfConsistency(Strategy):
             if weighted and o.settle > 0:
                 kept = [p for p in paths if p.kept and p.key is not None]
                 if settled(vote.weights, sum(p.weight for p in kept), remaining,
-                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle):
+                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle, o.settle_rule):
                     break
             elif o.early_stop and decided(paths, remaining):
                 break
@@ -225,6 +227,7 @@ class SelfConsistency(Strategy):
                                    "round_sizes": sizes[:rounds]}
         if weighted:
             extra["confidence"] = {"measure": o.confidence, "window": o.window, "keep": o.keep, "settle": o.settle,
+                                   "settle_rule": o.settle_rule,
                                    "kept": sum(p.kept for p in paths),
                                    "scored": sum(p.confidence is not None for p in paths)}
         return conclude(paths, vote, kind, extra, weighted=weighted)
