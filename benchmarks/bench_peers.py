@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -144,6 +145,7 @@ def main() -> None:
     from reasonlab.server.testing import free_port
 
     sc_path = ensure_peers()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server and workers
     local = load_model(args.model)
     path = str(local.path)
     items = [json.loads(line) for line in GSM8K.read_text().splitlines()[:args.questions]]
