@@ -153,3 +153,22 @@ def test_no_two_modules_of_one_name_outside_parallel_roles():
         seen.setdefault(mod.rpartition(".")[2], []).append(mod)
     clashes = {k: v for k, v in seen.items() if len(v) > 1 and k not in allowed}
     assert not clashes, clashes
+
+
+MODEL_METHODS = {"generate", "generate_stream", "logprobs"}
+MAY_CALL_THE_MODEL = ("reasonlab.models", "reasonlab.context", "reasonlab.server.gate")
+
+
+def test_every_model_call_goes_through_the_run_context():
+    """Outside the model layer itself, `x.generate(...)` / `x.logprobs(...)` only on a RunContext."""
+    bad = []
+    for mod, path in modules().items():
+        if mod.startswith(MAY_CALL_THE_MODEL):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in MODEL_METHODS:
+                owner = ast.unparse(node.func.value)
+                if owner.split(".")[-1] not in ("ctx", "context", "bw"):  # bw.generate: Blocksworld instances
+                    bad.append(f"{mod}:{node.lineno}: {owner}.{node.func.attr}(...)")
+    assert not bad, "model calls outside RunContext:\n" + "\n".join(bad)
