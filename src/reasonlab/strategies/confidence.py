@@ -26,9 +26,17 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .base import StrategyError
+
 MEASURES = ("none", "mean", "lowest", "tail")
 DEFAULT_WINDOW = 16
 FAILED_FINISHES = ("repetition",)  # finish reasons that make a sample a failure, whatever it says
+
+
+def check_measure(options: Any) -> None:
+    """StrategyError unless `options.confidence` is one of MEASURES."""
+    if options.confidence not in MEASURES:
+        raise StrategyError(f"option confidence must be one of {', '.join(MEASURES)}, got {options.confidence!r}")
 
 
 def confidence(logprobs: Sequence[float] | None, measure: str = "lowest",

@@ -34,7 +34,7 @@ from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..sandbox import Limits, SandboxResult, run_code
 from .base import Options, Strategy, StrategyError, opt, register
-from .confidence import MEASURES, failed, sample_record, settled, weight_of
+from .confidence import check_measure, failed, sample_record, settled, weight_of
 from .program import (  # noqa: F401 - re-exported: pal is where users look for them
     Entry,
     build_program,
@@ -283,8 +283,7 @@ class PAL(Strategy):
 
     def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
         o = self.options
-        if o.confidence not in MEASURES:
-            raise StrategyError(f"option confidence must be one of {', '.join(MEASURES)}, got {o.confidence!r}")
+        check_measure(o)
         k = max(1, o.samples)
         kind = answer_kind(problem)
         form = (kind, truth_words(problem.text, problem.choices, problem.meta))

@@ -34,7 +34,7 @@ from ..context import RunContext
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind, cue
 from .base import Strategy, StrategyError, opt, register
-from .confidence import MEASURES, keep_most_confident, sample_record, settled, weight_of
+from .confidence import check_measure, keep_most_confident, sample_record, settled, weight_of
 from .few_shot_cot import FewShotOptions, fewshot_messages, pick_exemplars, read_answer
 
 
@@ -193,8 +193,7 @@ class SelfConsistency(Strategy):
         o = self.options
         if o.samples < 1:
             raise StrategyError(f"option samples must be at least 1, got {o.samples}")
-        if o.confidence not in MEASURES:
-            raise StrategyError(f"option confidence must be one of {', '.join(MEASURES)}, got {o.confidence!r}")
+        check_measure(o)
         if not 0 < o.keep <= 1:
             raise StrategyError(f"option keep must be in (0, 1], got {o.keep}")
         weighted = o.confidence != "none"
