@@ -52,7 +52,7 @@ def test_show_prompts_prints_messages_before_output(script):
 
 def test_no_answer_found(script):
     p = rl("ask", "How many?", "--model", script(["hmm", "no idea"]), "--no-cache")
-    assert p.returncode == 0 and p.stdout.strip() == "no answer found"
+    assert p.returncode == 1 and p.stdout.strip() == "no answer found"  # a failure, like eval's exit 1
 
 
 def test_question_from_stdin(script):

@@ -89,6 +89,8 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
             printer.finish()
     if as_json:
         echo_json(result.to_dict())
+        if result.status == "no_answer":
+            raise SystemExit(1)  # exit 1: the result holds a failure (no answer), as eval does
         return
     u = result.usage
     if result.status == "no_answer":
@@ -100,6 +102,8 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
     click.echo(f"[{result.strategy} on {result.model}: {u.calls} call{'' if u.calls == 1 else 's'}"
                f"{f' (+{u.cached_calls} cached)' if u.cached_calls else ''}, "
                f"{u.prompt_tokens}+{u.completion_tokens} tokens, {u.seconds:.2f}s]", err=True)
+    if result.status == "no_answer":
+        raise SystemExit(1)
 
 
 @click.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -201,7 +202,8 @@ def write_csv(data: Data, path: Path) -> None:
     cols = ["dataset", "setting", "model", "strategy", "run", "item_id", "seed", "status", "gold", "prediction",
             "strict_answer", *metric_names, "prompt_tokens", "completion_tokens", "calls", "seconds",
             "attempts", "error"]
-    with path.open("w", newline="", encoding="utf-8") as f:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for _, c in sorted(data.cells.items()):
@@ -214,6 +216,14 @@ def write_csv(data: Data, path: Path) -> None:
                 d["strict_answer"] = d["strict_answer"] or ""
                 d["error"] = d["error"] or ""
                 w.writerow(d)
+    os.replace(tmp, path)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write then rename, so a reader (or an interruption) never sees half a report."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _stderr_warning(message: str) -> None:
@@ -234,7 +244,7 @@ def write_report(folder: str | Path, plots: bool = True, warn: Callable[[str], N
         store.close()
     write_csv(data, folder / "results.csv")
     path = folder / "report.md"
-    path.write_text(render_markdown(data), encoding="utf-8")
+    _write_atomic(path, render_markdown(data))
     if plots and data.cells:
         try:
             from .plots import draw_all
@@ -244,5 +254,5 @@ def write_report(folder: str | Path, plots: bool = True, warn: Callable[[str], N
             warn(f"no plots: {type(e).__name__}: {str(e)[:200]}")
             images = {}
         if any(images.values()):
-            path.write_text(render_markdown(data, images), encoding="utf-8")
+            _write_atomic(path, render_markdown(data, images))
     return path
