@@ -250,7 +250,7 @@ def test_score_of_passes_the_format_only_to_overrides_that_take_it():
 def test_jsonl_non_utf8_file_is_a_clear_error(tmp_path):
     p = tmp_path / "bad.jsonl"
     p.write_bytes(b'\xff\xfe{"question": "q", "answer": "1"}\n')
-    with pytest.raises(InputError, match=r"bad\.jsonl: not UTF-8 text"):
+    with pytest.raises(InputError, match=r"bad\.jsonl:\d+: not UTF-8 text"):
         list(load_dataset(f"jsonl:{p}").items())
 
 
@@ -259,3 +259,28 @@ def test_jsonl_line_separator_inside_a_string_does_not_split_the_line(tmp_path):
     p.write_text('{"question": "one\u2028two", "answer": "3"}\n', encoding="utf-8")
     items = list(load_dataset(f"jsonl:{p}").items())
     assert len(items) == 1 and items[0].question == "one\u2028two"
+
+
+def test_jsonl_overlong_line_is_refused_without_reading_it(tmp_path, monkeypatch):
+    import reasonlab.jsonl as rj
+
+    monkeypatch.setattr(rj, "MAX_LINE_BYTES", 64)
+    p = tmp_path / "long.jsonl"
+    p.write_text('{"question": "q", "answer": "1"}\n{"question": "' + "x" * 200 + '", "answer": "2"}\n')
+    with pytest.raises(InputError, match=r"long\.jsonl:2: a line longer than"):
+        list(load_dataset(f"jsonl:{p}").items())
+
+
+def test_csv_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"question,answer\nq,1\n\xff\xfe,2\n")
+    with pytest.raises(InputError, match=r"bad\.csv:\d+: not UTF-8 text"):
+        list(load_dataset(f"csv:{bad}").items())
+    huge = tmp_path / "huge.csv"
+    huge.write_text("question,answer\n\"" + "x" * 200_000 + "\",1\n")
+    with pytest.raises(InputError, match=r"huge\.csv:\d+: not readable CSV"):
+        list(load_dataset(f"csv:{huge}").items())
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="no header row"):
+        list(load_dataset(f"csv:{empty}").items())

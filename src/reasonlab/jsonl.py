@@ -27,18 +27,34 @@ def json_object(line: str, where: str, error: type[InputError] = InputError) -> 
     return obj
 
 
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one record longer than this is refused, not read into memory
+
+
 def read_lines(path: Path, error: type[InputError] = InputError, *,
                comments: bool = False) -> Iterator[tuple[str, int, str]]:
     """("file:line", line number, text) of each non-blank line (and, with `comments`, not '#…').
 
-    Splits on newlines only: str.splitlines would also split at U+2028, which JSON allows inside
-    strings unescaped.
+    Streams the file (memory stays bounded by the longest line, at most MAX_LINE_BYTES) and splits
+    on newlines only: str.splitlines would also split at U+2028, which JSON allows inside strings
+    unescaped.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise error(f"{path}: not UTF-8 text ({e.reason})") from None
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        s = line.strip()
-        if s and not (comments and s.startswith("#")):
-            yield f"{path}:{lineno}", lineno, s
+        f = path.open("rb")
+    except OSError as e:
+        raise error(f"{path}: cannot be read ({e.strerror or e})") from None
+    with f:
+        lineno = 0
+        while True:
+            raw = f.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            lineno += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                raise error(f"{path}:{lineno}: a line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise error(f"{path}:{lineno}: not UTF-8 text ({e.reason})") from None
+            s = line.strip()
+            if s and not (comments and s.startswith("#")):
+                yield f"{path}:{lineno}", lineno, s

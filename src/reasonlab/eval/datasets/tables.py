@@ -8,7 +8,6 @@ tab-separated); ``parquet:test.parquet?question=input&answer=target`` needs pyar
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,19 +22,25 @@ class CsvDataset(FileDataset):
     description = "A local CSV/TSV file with a header row; map columns with ?question=COL&answer=COL&choices=A,B,C,D."
 
     def records(self) -> Iterator[tuple[str, int | str, dict[str, Any]]]:
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise InputError(f"{self.path}: not UTF-8 text ({e.reason})") from None
         delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)  # quoted newlines stay
-        if not reader.fieldnames:
-            raise InputError(f"{self.path}: no header row")
-        for i, row in enumerate(reader):
-            where = f"{self.path}:{reader.line_num}"
-            if None in row:
-                raise InputError(f"{where}: more cells than the header's {len(reader.fieldnames)} columns")
-            yield where, i, {k: v for k, v in row.items()}
+        try:
+            f = self.path.open(encoding="utf-8-sig", newline="")  # streamed: quoted newlines stay in cells
+        except OSError as e:
+            raise InputError(f"{self.path}: cannot be read ({e.strerror or e})") from None
+        with f:
+            reader = csv.DictReader(f, delimiter=delimiter)
+            try:
+                if not reader.fieldnames:
+                    raise InputError(f"{self.path}: no header row")
+                for i, row in enumerate(reader):
+                    where = f"{self.path}:{reader.line_num}"
+                    if None in row:
+                        raise InputError(f"{where}: more cells than the header's {len(reader.fieldnames)} columns")
+                    yield where, i, {k: v for k, v in row.items()}
+            except UnicodeDecodeError as e:
+                raise InputError(f"{self.path}:{reader.line_num + 1}: not UTF-8 text ({e.reason})") from None
+            except csv.Error as e:  # e.g. a cell over csv's field size limit (128 KiB)
+                raise InputError(f"{self.path}:{reader.line_num}: not readable CSV ({e})") from None
 
 
 @register
