@@ -67,14 +67,18 @@ def first_delta(url: str, question: str) -> tuple[float, float]:
     return first or float("nan"), time.perf_counter() - t0
 
 
-def eval_seconds(model: str, items: int, concurrency: int, data: Path) -> float:
+def eval_seconds(model: str, items: int, concurrency: int, data: Path) -> tuple[float, dict]:
+    """Wall time of the whole `reasonlab eval` command, and its engine's step statistics."""
     out = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     try:
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "reasonlab", "eval", "-d", f"jsonl:{data}", "-n", str(items),
-                        "-s", "zero-shot-cot", "-m", model, "-c", str(concurrency), "--no-cache", "--out", str(out)],
-                       check=True, capture_output=True, text=True)
-        return time.perf_counter() - t0
+        p = subprocess.run([sys.executable, "-m", "reasonlab", "eval", "-d", f"jsonl:{data}", "-n", str(items),
+                            "-s", "zero-shot-cot", "-m", model, "-c", str(concurrency), "--no-cache", "--out",
+                            str(out)], check=True, capture_output=True, text=True,
+                           env={**os.environ, "REASONLAB_ENGINE_STATS": "1"})
+        secs = time.perf_counter() - t0
+        stats = [json.loads(x[13:]) for x in p.stderr.splitlines() if x.startswith("engine-stats ")]
+        return secs, (stats[-1] if stats else {})
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -86,46 +90,59 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=40)
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--skip-eval", action="store_true")
+    ap.add_argument("--skip-serve", action="store_true", help="only the eval comparison")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
-    srv = ServerProcess("--model", args.model, "--strategy", "chat", "--workers", "8", "--queue-size", "64",
-                        "--no-merge")
-    srv_rounds, deltas, evals = [], [], {1: [], 8: []}
-    try:
-        with httpx.Client(timeout=600) as c:
-            one(c, srv.url, "Hello", 4)  # load and warm
-        for r in range(args.rounds):
-            srv_rounds.append(server_round(srv.url, args.max_tokens, r))
-            deltas.append(first_delta(srv.url, QUESTIONS[r % len(QUESTIONS)]))
-            print(f"round {r + 1}: serve {srv_rounds[-1]}, first delta / total {deltas[-1]}", file=sys.stderr,
-                  flush=True)
-    finally:
-        srv.close()
+    srv_rounds, deltas, evals, stats = [], [], {1: [], 8: []}, {1: [], 8: []}
+    if not args.skip_serve:
+        srv = ServerProcess("--model", args.model, "--strategy", "chat", "--workers", "8", "--queue-size", "64",
+                            "--no-merge")
+        try:
+            with httpx.Client(timeout=600) as c:
+                one(c, srv.url, "Hello", 4)  # load and warm
+            for r in range(args.rounds):
+                srv_rounds.append(server_round(srv.url, args.max_tokens, r))
+                deltas.append(first_delta(srv.url, QUESTIONS[r % len(QUESTIONS)]))
+                print(f"round {r + 1}: serve {srv_rounds[-1]}, first delta / total {deltas[-1]}", file=sys.stderr,
+                      flush=True)
+        finally:
+            srv.close()
     if not args.skip_eval:
         with tempfile.TemporaryDirectory() as d:
             data = Path(d) / "gsm8k-0-39.jsonl"  # the development slice's first items, zero-shot only
             data.write_text("".join(GSM8K.read_text().splitlines(keepends=True)[:args.items]))
             for _ in range(args.rounds):
                 for c in (1, 8):
-                    evals[c].append(eval_seconds(args.model, args.items, c, data))
-                    print(f"eval -c {c}: {evals[c][-1]:.1f} s", file=sys.stderr, flush=True)
+                    secs, st = eval_seconds(args.model, args.items, c, data)
+                    evals[c].append(secs)
+                    stats[c].append(st)
+                    print(f"eval -c {c}: {secs:.1f} s; engine {st}", file=sys.stderr, flush=True)
     med = statistics.median
-    seq, conc = med(r["sequential"] for r in srv_rounds), med(r["concurrent"] for r in srv_rounds)
     print(f"## Batching and streaming — {stamp()}")
     print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model}; {args.rounds} interleaved rounds\n")
     print("| measure | value | target |")
     print("|---|---|---|")
-    print(f"| serve, 8 distinct requests one after another | {seq:.1f} tok/s | |")
-    print(f"| serve, the same 8 requests concurrently | {conc:.1f} tok/s | |")
-    print(f"| concurrent / sequential aggregate tok/s | **{conc / seq:.2f}x** | >= 1.4x |")
+    if srv_rounds:
+        seq, conc = med(r["sequential"] for r in srv_rounds), med(r["concurrent"] for r in srv_rounds)
+        print(f"| serve, 8 distinct requests one after another | {seq:.1f} tok/s | |")
+        print(f"| serve, the same 8 requests concurrently | {conc:.1f} tok/s | |")
+        print(f"| concurrent / sequential aggregate tok/s | **{conc / seq:.2f}x** | >= 1.4x |")
     if evals[1]:
         e1, e8 = med(evals[1]), med(evals[8])
         print(f"| eval zero-shot-cot, {args.items} GSM8K train items, -c 1 | {e1:.1f} s | |")
         print(f"| same, -c 8 | {e8:.1f} s | |")
         print(f"| -c 1 / -c 8 | **{e1 / e8:.2f}x** | >= 1.3x |")
-    fd = [f / t for f, t in deltas]
-    print(f"| streamed zero-shot-cot: first reasoning delta / total | **{med(fd) * 100:.0f} %** "
-          f"({med(f for f, _ in deltas):.2f} s of {med(t for _, t in deltas):.2f} s) | < 20 % |")
+        for c in (1, 8):
+            st = [x for x in stats[c] if x]
+            if st:
+                print(f"| -c {c}: generation steps, mean sequences per step, decode s (gen / prompt) | "
+                      f"{med(x['gen_steps'] for x in st):.0f}, {med(x['mean_gen_batch'] for x in st):.2f}, "
+                      f"{med(x['decode_s']['gen'] for x in st):.1f} / {med(x['decode_s']['prompt'] for x in st):.1f}"
+                      f" | threads {st[-1]['threads']} |")
+    if deltas:
+        fd = [f / t for f, t in deltas]
+        print(f"| streamed zero-shot-cot: first reasoning delta / total | **{med(fd) * 100:.0f} %** "
+              f"({med(f for f, _ in deltas):.2f} s of {med(t for _, t in deltas):.2f} s) | < 20 % |")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 """Self-consistency with 8 samples against peer libraries, on the same GGUF, in one interleaved run.
 
-    .venv/bin/python benchmarks/bench_peers.py [--model smollm2] [--questions 5] [--repeats 2] [--k 8]
+    .venv/bin/python benchmarks/bench_peers.py [--model smollm2] [--questions 5] [--start 200] [--repeats 2]
+        [--k 8] [--stop "confidence=mean,settle=0.7,settle_rule=share,warmup=3,round_size=1"] [--systems ...]
 
-Systems, per question (GSM8K train items 0…N-1, zero-shot), wall time:
-  reasonlab, in process         `run(q, "self-consistency", samples=k)` on reasonlab's llama engine
-  reasonlab, through the server  the same strategy on `openai:MODEL@URL`, URL = llama-cpp-python's
-                                 own server (`python -m llama_cpp.server`, one request at a time)
+Systems, per question (GSM8K train items START…START+N-1, zero-shot), wall time:
+  reasonlab in-process          `run(q, "self-consistency", samples=k, **stop)` on reasonlab's llama
+                                engine: the k samples decode as one batch and, once the ended ones
+                                settle the vote (--stop options), the rest are stopped
+  reasonlab in-process (all k)   the same without stopping (the reference for accuracy)
+  reasonlab via server          the strategy with --stop on `openai:MODEL@URL`, URL = llama-cpp-python's
+                                own server (`python -m llama_cpp.server`, one request at a time):
+                                samples drawn one after another until the vote settles
   optillm self_consistency       optillm's `AdvancedSelfConsistency(num_samples=k)` through that server
                                  (its module loaded on its own: optillm's package imports its whole
                                  proxy server, which needs torch)
@@ -40,6 +45,7 @@ from _machine import machine, stamp  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path.home() / ".cache" / "reasonlab-bench" / "peers-venv"
 GSM8K = Path("/work/shared/data/gsm8k/train.jsonl")
+SYSTEMS = ("reasonlab in-process", "reasonlab in-process (all k)", "reasonlab via server", "optillm", "dspy")
 PEER_PACKAGES = ["dspy", "llama-cpp-python[server]==0.3.36", "openai"]
 
 # A worker in the peer venv: one JSON question per stdin line, one JSON result per stdout line.
@@ -136,7 +142,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--start", type=int, default=200, help="first GSM8K train position (0-199: the report slice)")
+    ap.add_argument("--stop", default="confidence=mean,settle=0.7,settle_rule=share,warmup=3,round_size=1",
+                    help="self-consistency options that stop drawing once the vote is settled ('' = none)")
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, any of: {', '.join(SYSTEMS)}")
     args = ap.parse_args()
+    wanted = [x.strip() for x in args.systems.split(",") if x.strip()]
     sys.path.insert(0, str(ROOT / "src"))
     from reasonlab.api import run
     from reasonlab.eval.datasets.jsonl import gsm8k_final
@@ -148,7 +159,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server and workers
     local = load_model(args.model)
     path = str(local.path)
-    items = [json.loads(line) for line in GSM8K.read_text().splitlines()[:args.questions]]
+    lines = GSM8K.read_text().splitlines()[args.start:args.start + args.questions]
+    items = [json.loads(line) for line in lines]
+    stop = dict(kv.split("=", 1) for kv in args.stop.split(",") if kv.strip())
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     server = subprocess.Popen([str(VENV / "bin" / "python"), "-m", "llama_cpp.server", "--model", path,
@@ -162,23 +175,27 @@ def main() -> None:
         except httpx.HTTPError:
             time.sleep(0.2)
     workers: dict[str, Worker] = {}
-    rows: dict[str, list[dict]] = {s: [] for s in ("reasonlab in-process", "reasonlab via server", "optillm", "dspy")}
+    rows: dict[str, list[dict]] = {s: [] for s in wanted}
     load0 = os.getloadavg()[0]
     try:
-        workers = {s: Worker(s, url, "bench", args.k, args.max_tokens, sc_path) for s in ("optillm", "dspy")}
-        opts = {"samples": args.k, "max_tokens": args.max_tokens, "cache": False}
+        workers = {s: Worker(s, url, "bench", args.k, args.max_tokens, sc_path) for s in ("optillm", "dspy")
+                   if s in wanted}
+        opts = {"samples": args.k, "max_tokens": args.max_tokens, "cache": False, "exemplars": "none"}
 
-        def ours(model, q):
+        def ours(model, q, **more):
             t0 = time.perf_counter()
-            r = run(q, "self-consistency", model, **opts)
-            gen = [c for c in r.calls if c.label != "extract" and c.kind == "generate"]
+            r = run(q, "self-consistency", model, **opts, **more)
+            ended = [c for c in r.calls if c.label == "sample" and c.finish_reason != "settled"]
             return {"seconds": time.perf_counter() - t0, "answer": str(r.answer or ""),
-                    "tokens": r.usage.completion_tokens, "samples": len(gen),
+                    "tokens": r.usage.completion_tokens, "samples": len(ended),
                     "over_limit": sum(c.completion_tokens > args.max_tokens for c in r.calls)}
 
         remote = f"openai:bench@{url}"
-        systems = {"reasonlab in-process": lambda q: ours(local, q), "reasonlab via server": lambda q: ours(remote, q),
-                   "optillm": workers["optillm"].ask, "dspy": workers["dspy"].ask}
+        every = {"reasonlab in-process": lambda q: ours(local, q, **stop),
+                 "reasonlab in-process (all k)": lambda q: ours(local, q),
+                 "reasonlab via server": lambda q: ours(remote, q, **stop),
+                 "optillm": lambda q: workers["optillm"].ask(q), "dspy": lambda q: workers["dspy"].ask(q)}
+        systems = {name: every[name] for name in wanted}
         names = list(systems)
         for rep in range(args.repeats):
             for qi, item in enumerate(items):
@@ -196,11 +213,13 @@ def main() -> None:
         server.terminate()
         server.wait(20)
         local.close()
-    med_opt = statistics.median(r["seconds"] for r in rows["optillm"])
+    ref = "optillm" if rows.get("optillm") else next(iter(rows))
+    med_opt = statistics.median(r["seconds"] for r in rows[ref])
     print(f"## Self-consistency k={args.k} against peers — {stamp()}")
     print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model} ({Path(path).name}); "
-          f"{args.questions} GSM8K train questions x {args.repeats} interleaved repeats; max_tokens {args.max_tokens}\n")
-    print("| system | median s / question | vs optillm | accuracy | samples / question | completion tokens / question "
+          f"GSM8K train {args.start}-{args.start + args.questions - 1} x {args.repeats} interleaved repeats; "
+          f"max_tokens {args.max_tokens}; stopping options: {args.stop or 'none'}\n")
+    print(f"| system | median s / question | vs {ref} | accuracy | samples / question | completion tokens / question "
           "| samples over max_tokens |")
     print("|---|---|---|---|---|---|---|")
     for name, rs in rows.items():

@@ -102,9 +102,14 @@ MODES = {  # label -> (strategy, options)
     "modulo-prefix": ("plan-modulo", {"grammar": False, "prefix": True, "candidates": 1}),
     "modulo-k": ("plan-modulo", {"grammar": False, "prefix": False, "candidates": 3}),
     "modulo": ("plan-modulo", {}),
-    "guided": ("plan-guided", {}),
+    "guided": ("plan-guided", {}),  # log-probability ranking, per-token mean
+    "guided-sum": ("plan-guided", {"norm": "sum"}),
+    "guided-gen": ("plan-guided", {"scorer": "generate"}),  # the model writes its choice (first version)
+    "guided-effects": ("plan-guided", {"effects": True}),  # options annotated with goals achieved/undone
     "random-guided": ("plan-random-guided", {}),
+    "greedy-guided": ("plan-greedy-guided", {}),  # the annotation alone, no model
 }
+NO_MODEL = ("random-guided", "greedy-guided")  # controls: run `--random-seeds` times per item
 
 
 def planbench_items(domain: str, first: int, count: int, example: int) -> list[tuple[str, object]]:
@@ -141,9 +146,19 @@ def independent_valid(problem, plan_pddl: list[str]) -> bool:
             return v.validate(prob, up_plan).status == ValidationResultStatus.VALID
 
 
+def presented_tokens(model, calls) -> int:
+    """Prompt tokens of the distinct choice prompts of a run (log-probability calls record only their
+    continuation; a backend's prompt cache re-reads far fewer)."""
+    if model is None or not hasattr(model, "tokenize"):
+        return 0
+    seen = {c.messages[-1]["content"]: c.messages for c in calls if getattr(c, "kind", "") == "logprobs"}
+    return sum(len(model.tokenize(model.prompt_text(m), prompt=True)) for m in seen.values())
+
+
 def bench_planbench(model_spec: str | None, modes: list[str], first: int, instances: int, example: int,
                     caps: dict[str, int], records_path: str | None, rounds: int, max_tokens: int,
-                    random_seeds: int = 1, converge_rounds: int = 5) -> list[dict]:
+                    random_seeds: int = 1, converge_rounds: int = 5, seq_max: int | None = None,
+                    domains: tuple[str, ...] = ("blocksworld", "mystery")) -> list[dict]:
     """Every mode on both PlanBench domains, item by item; one record per (dataset, mode, item).
     The random control runs `random_seeds` times per item (item ids get '#sSEED' after the first)."""
     from reasonlab.api import run
@@ -154,8 +169,9 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
     records = load_records(records_path)
     tag = model_spec or "none"
     done = {(r["dataset"], r["strategy"], r["model"], r["item"]) for r in records}
-    items = {d: planbench_items(d, first, instances, example) for d in ("blocksworld", "mystery")}
-    model = load_model(model_spec) if model_spec and any(m not in ("planner", "random-guided") for m in modes) else None
+    items = {d: planbench_items(d, first, instances, example) for d in domains}
+    kw = {"n_seq_max": seq_max} if seq_max and model_spec and model_spec.startswith("llama:") else {}
+    model = load_model(model_spec, **kw) if model_spec and any(m not in ("planner", *NO_MODEL) for m in modes) else None
     nomodel = ScriptedModel(default="", name="no-model")
 
     def keep(rec: dict) -> None:
@@ -165,13 +181,13 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                 f.write(json.dumps(rec) + "\n")
 
     for i in range(instances):
-        for dom in ("blocksworld", "mystery"):
+        for dom in domains:
             item_id, problem = items[dom][i]
             ds = f"planbench-{dom}"
-            runs = [(mode, 0) for mode in modes if mode != "random-guided"]
-            runs += [("random-guided", k) for k in range(random_seeds) if "random-guided" in modes]
+            runs = [(mode, 0) for mode in modes if mode not in NO_MODEL]
+            runs += [(mode, k) for mode in NO_MODEL if mode in modes for k in range(random_seeds)]
             for mode, seed in runs:
-                who = "planner" if mode == "planner" else ("none" if mode == "random-guided" else tag)
+                who = "planner" if mode == "planner" else ("none" if mode in NO_MODEL else tag)
                 rid = item_id if seed == 0 else f"{item_id}#s{seed}"
                 if i >= caps.get(mode, instances) or (ds, mode, who, rid) in done:
                     continue
@@ -188,7 +204,7 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                         opts.update(rounds=rounds if mode == "modulo-plain" else converge_rounds, max_tokens=max_tokens)
                     elif strategy == "plan-autonomous":
                         opts.update(max_tokens=max_tokens)
-                    r = run(problem, strategy, nomodel if mode == "random-guided" else model, cache=False, seed=seed,
+                    r = run(problem, strategy, nomodel if mode in NO_MODEL else model, cache=False, seed=seed,
                             **opts)
                     d = r.details
                     valid = bool(r.answer)
@@ -198,6 +214,11 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                            "completion_tokens": r.usage.completion_tokens, "calls": r.usage.calls,
                            "rounds_used": d.get("rounds_used"), "rounds_to_success": success,
                            "moves": d.get("moves") if valid else None, "moves_used": d.get("moves"),
+                           "rankings": d.get("rankings"),
+                           "trace": [{"k": x["kind"], "a": x["action"], "o": x["options"], "s": x.get("scores"),
+                                      "l": x.get("lengths")} for x in d.get("steps", [])] if mode not in NO_MODEL
+                           else None,  # the search, replayable (decision quality per norm, offline)
+                           "presented_tokens": presented_tokens(model, r.calls) if mode not in NO_MODEL else 0,
                            "repetition": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
                                              if c.get("finish_reason") == "repetition"),
                            "unreadable": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
@@ -240,6 +261,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="rounds of the other modulo modes (k=3 candidates x 5 rounds = 15 plans, as plain's 15)")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--random-seeds", type=int, default=1, help="runs of the random control per item")
+    ap.add_argument("--seq-max", type=int, help="llama models: most parallel sequences (KV slots); 1 keeps one "
+                    "prompt cache that every log-probability call reuses")
+    ap.add_argument("--domains", default="blocksworld,mystery",
+                    help="PlanBench domains, in this order per item (one domain keeps a prompt cache warm)")
     ap.add_argument("--records", help="append records here (JSONL); finished ones are skipped")
     ap.add_argument("--report-only", action="store_true", help="render the report from --records and stop")
     ap.add_argument("--json", help="write all figures here")
@@ -269,7 +294,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"unknown modes: {unknown} (known: planner, {', '.join(MODES)})")
         caps = {k: int(v) for k, v in (c.split("=", 1) for c in args.cap)}
         recs = bench_planbench(args.model, modes, args.first, args.instances, args.example, caps, args.records,
-                               args.rounds, args.max_tokens, args.random_seeds, args.converge_rounds)
+                               args.rounds, args.max_tokens, args.random_seeds, args.converge_rounds,
+                               args.seq_max, tuple(d.strip() for d in args.domains.split(",") if d.strip()))
         rejected = [r for r in recs if r["valid"] and r.get("independent_valid") is False]
         print(f"# reported valid: {sum(1 for r in recs if r['valid'])}; rejected by the independent validator: "
               f"{len(rejected)}")

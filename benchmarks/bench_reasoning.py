@@ -94,8 +94,11 @@ def cmd_run(a: argparse.Namespace) -> None:
 
 # -- summary ------------------------------------------------------------------------------------
 def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.0,
-           rule: str = "safe") -> tuple[str | None, int]:
-    """Re-vote a self-consistency item from its recorded paths: (winner key, completion tokens used)."""
+           rule: str = "safe", warmup: int = 0) -> tuple[str | None, int]:
+    """Re-vote a voted item (self-consistency, PAL k > 1) from its recorded paths in draw order:
+    (winner key, completion tokens used). With mode "stop" the online stop is replayed: a first
+    wave of `warmup` samples (0: half of k, then k/8 per wave as the strategies default), then one
+    at a time, stopping when `settled` says so."""
     paths = [Sample(p["index"], "", p["answer"], p["strict"], p["key"], confidence=p.get("confidence"),
                     finish=p.get("finish", "stop"), tokens=p.get("tokens", 0))
              for p in rec["details"].get("paths", [])]
@@ -108,7 +111,7 @@ def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.
         return confidence_vote(paths, keep).winner, sum(p.tokens for p in paths)
     k = len(paths)
     drawn: list[Sample] = []
-    for size in round_sizes(k, 0):
+    for size in round_sizes(k, 1 if warmup > 0 else 0, warmup):
         drawn += paths[len(drawn):len(drawn) + size]
         vote = confidence_vote(drawn, keep)
         kept = [p for p in drawn if p.kept and p.key is not None]
@@ -136,7 +139,9 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
         if any(p.get("confidence") is not None for r in recs for p in (r.get("details") or {}).get("paths", [])):
             variants += [(f"{f.stem}/majority", "majority"), (f"{f.stem}/weighted", "weighted"),
                          (f"{f.stem}/weighted+stop", "stop")]
-            variants += [(f"{f.stem}/weighted+stop(share≥{t})", f"share:{t}") for t in (0.5, 0.6, 0.75)]
+            variants += [(f"{f.stem}/weighted+stop(share≥{t})", f"share:{t}:0") for t in (0.5, 0.6, 0.75)]
+            variants += [(f"{f.stem}/weighted+stop(warm-up {w}, share≥{t})", f"share:{t}:{w}")
+                         for w in (2, 3) for t in (0.6, 0.75, 0.9)]
             variants += [(f"{f.stem}/majority@{k}", f"majority@{k}") for k in (1, 2, 3, 4)]
         for label, mode in variants:
             correct = tokens = 0
@@ -145,8 +150,11 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
                     correct += bool(r["correct"])
                     tokens += r.get("completion_tokens", 0)
                 else:
-                    key, used = (revote(r, "stop", float(mode.split(":")[1]), rule="share")
-                                 if mode.startswith("share:") else revote(r, mode))
+                    if mode.startswith("share:"):
+                        _, t, w = mode.split(":")
+                        key, used = revote(r, "stop", float(t), rule="share", warmup=int(w))
+                    else:
+                        key, used = revote(r, mode)
                     correct += key is not None and key == _gold_key(r)
                     tokens += used
             n = len(recs)

@@ -8,6 +8,7 @@ setting and generates long answers without a pause ("beside"). Settings and cond
 interleaved within one run, so the ratios share the machine's load. The time is the run's own
 wall time (`usage.seconds` of `ask --json`: model calls and strategy, not Python start-up).
 Target (issue 15): beside / quiet <= 3x (fair share of 2 cores between two processes is ~2x).
+Each ask reports how many decode steps ran at each thread count (REASONLAB_ENGINE_STATS).
 """
 
 from __future__ import annotations
@@ -67,10 +68,14 @@ def env_for(cfg: str) -> dict[str, str]:
     if threads is not None:
         env["REASONLAB_THREADS"] = str(threads)
     env["PYTHONPATH"] = str(ROOT / "src")
+    env["REASONLAB_ENGINE_STATS"] = "1"  # the ask reports the thread counts its steps ran at
     return env
 
 
-def ask_seconds(model: str, cfg: str, timeout: float) -> float:
+THREADS_SEEN: dict[tuple[str, str], list[dict]] = {}
+
+
+def ask_seconds(model: str, cfg: str, timeout: float, where: str = "quiet") -> float:
     cmd = [PY, "-m", "reasonlab", "ask", QUESTION, "-s", "zero-shot-cot", "-m", model, "--no-cache", "--json",
            "--max-tokens", "160"]
     try:
@@ -79,6 +84,9 @@ def ask_seconds(model: str, cfg: str, timeout: float) -> float:
         return float("inf")
     if p.returncode != 0:
         raise SystemExit(f"ask failed ({cfg}): {p.stderr[-400:]}")
+    for line in p.stderr.splitlines():
+        if line.startswith("engine-stats "):
+            THREADS_SEEN.setdefault((cfg, where), []).append(json.loads(line[13:])["threads"])
     return float(json.loads(p.stdout)["usage"]["seconds"])
 
 
@@ -107,7 +115,7 @@ def main() -> None:
             quiet[c].append(ask_seconds(args.model, c, args.timeout))
             hog = start_hog(args.model, c)
             try:
-                beside[c].append(min(ask_seconds(args.model, c, args.timeout), args.timeout))
+                beside[c].append(min(ask_seconds(args.model, c, args.timeout, "beside"), args.timeout))
             finally:
                 hog.kill()
                 hog.wait()
@@ -121,6 +129,8 @@ def main() -> None:
     for c in cfgs:
         q, b = statistics.median(quiet[c]), statistics.median(beside[c])
         print(f"| {c} | {q:.2f} | {b:.2f}{'+' if b >= args.timeout else ''} | **{b / q:.1f}x** |")
+    print("\nsteps per thread count (each ask): " + "; ".join(
+        f"{c} {w}: {v}" for (c, w), v in THREADS_SEEN.items()))
 
 
 if __name__ == "__main__":

@@ -319,7 +319,35 @@ def test_program_vote_stops_early_when_settled():
     fake = Fake(lambda m, i: (GOOD, [-0.05] * 20, "stop"))
     r = run(Q, "pal", fake, cache=False, samples=8, confidence="lowest", settle=0.9)
     assert r.answer == "29" and r.details["early_stop"] == {"drawn": 5, "saved": 3}
-    assert [n for n, *_ in fake.requests] == [4, 1]
+    assert [n for n, *_ in fake.requests] == [2, 1, 1, 1]  # warm-up of 2, then one program at a time
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_program_vote_share_rule_stops_after_an_agreeing_warm_up():
+    other = "```python\ndef solution():\n    return 31\n```"
+    agree = Fake(lambda m, i: (GOOD, [-0.05] * 20, "stop"))
+    r = run(Q, "pal", agree, cache=False, samples=5, confidence="lowest", settle=0.75, settle_rule="share")
+    assert r.answer == "29" and r.details["early_stop"] == {"drawn": 2, "saved": 3}
+    split = Fake(lambda m, i: (other if i == 1 else GOOD, [-0.05] * 20, "stop"))
+    r = run(Q, "pal", split, cache=False, samples=5, confidence="lowest", settle=0.75, settle_rule="share")
+    assert r.answer == "29" and r.details["early_stop"]["drawn"] == 4  # 2/3 < 0.75, 3/4 passes
+    assert [n for n, *_ in split.requests] == [2, 1, 1]
+
+
+def test_gsm8k_program_exemplars_are_outside_the_report_slice_and_compute_their_answers():
+    from reasonlab.api import preview
+    from reasonlab.strategies.pal_exemplars import GSM8K, GSM8K_POSITIONS
+
+    assert len(GSM8K) == len(GSM8K_POSITIONS) == 8 and min(GSM8K_POSITIONS) >= 200
+    for _, program in GSM8K:
+        ns: dict = {}
+        exec(program, ns)  # our own exemplar code, not model output
+        value = ns["solution"]()
+        assert isinstance(value, (int, float)) and value > 0 and float(value).is_integer()
+    call = preview(Q, "pal", exemplars="gsm8k", shots=8)
+    assert len(call.messages) == 1 + 2 * 8 + 1
+    assert call.messages[1]["content"] == GSM8K[0][0] and "def solution():" in call.messages[2]["content"]
 
 
 @needs_sandbox
@@ -337,3 +365,29 @@ def test_pal_uses_a_pool_of_verified_programs(tmp_path):
     r = run(Q, "pal", m, cache=False, exemplars=str(pool), selection="similar", shots=2)
     assert r.answer == "29" and r.details["exemplars"]["ids"] == ["pool:1"]  # prose solutions are skipped
     assert "return 10 + 2 * 3" in m.received[0][2]["content"]
+
+
+@needs_sandbox
+@pytest.mark.sandbox
+def test_a_negative_answer_to_a_word_problem_goes_back_for_repair():
+    backwards = "```python\ndef solution():\n    return 3 * 4 - 17 - 24\n```"
+    fake = Fake(lambda m, i: (GOOD if "cannot be negative" in m[-1]["content"] else backwards, [-0.1] * 20, "stop"))
+    r = run(Q, "pal", fake, cache=False)
+    assert r.answer == "29" and [a["answer"] for a in r.details["rounds"]] == ["-29", "29"]
+    assert "returned -29" in fake.requests[1][3]
+    stubborn = Fake(lambda m, i: (backwards, [-0.1] * 20, "stop"))
+    r = run(Q, "pal", stubborn, cache=False, rounds=1)
+    assert r.answer == "-29" and len(r.details["rounds"]) == 2  # kept when no repair fixes it
+    r = run(Q, "pal", Fake(lambda m, i: (backwards, [-0.1] * 20, "stop")), cache=False, sign_check=False)
+    assert r.answer == "-29" and len(r.details["rounds"]) == 1
+
+
+def test_which_questions_expect_a_non_negative_answer():
+    from reasonlab.problem import Problem
+    from reasonlab.strategies.pal import expects_non_negative, sign_error
+
+    assert expects_non_negative(Problem(Q), "number")
+    assert not expects_non_negative(Problem("The temperature was 5 degrees and fell by 8. What is it now?"), "number")
+    assert not expects_non_negative(Problem("What is -3 plus 1?"), "number")
+    assert not expects_non_negative(Problem(Q), "text")
+    assert sign_error("-1,200") and sign_error("12") is None and sign_error("abc") is None

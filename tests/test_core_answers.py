@@ -9,7 +9,7 @@ from reasonlab.answers.filters import bare_answer
 @pytest.mark.parametrize("text,strict,flexible", [
     ("So 3 + 4 = 7. The answer is 7.", "7", "7"),
     ("Work...\n#### 1,234", "1,234", "1,234"),
-    ("Thus \\boxed{\\frac{1}{2}} is it", "\\frac{1}{2}", "\\frac{1}{2}"),
+    ("Thus \\boxed{\\frac{1}{2}} is it", "1/2", "1/2"),  # LaTeX fraction as a/b
     ("She has 5 apples, then 3 more, so 8", None, "8"),
     ("no digits here", None, "no digits here"),
     ("答案是 12。", "12", "12"),

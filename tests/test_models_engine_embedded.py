@@ -137,3 +137,39 @@ def test_scoring_runs_between_decode_steps(model):
     assert text and len(scores) >= 4 and all(math.isfinite(s) and s <= 0 for s in scores)
     assert scores == pytest.approx(model.logprobs(_msgs("What is the capital of France?"), "Paris is the capital."),
                                    abs=0.05)
+
+
+def test_on_done_stops_the_other_samples_of_the_request(model):
+    p = GenParams(temperature=0.9, max_tokens=48, seed=3)
+    model.reset_cache()
+    ended: list[int] = []
+
+    def on_done(index, completion):
+        ended.append(index)
+        return len(ended) >= 2  # "settled" after two samples
+
+    outs = model.generate_stream(_msgs("Tell a short story about a cat."), p, n=6, on_done=on_done)
+    reasons = [c.finish_reason for c in outs]
+    assert len(outs) == 6 and reasons.count("settled") == 4 and len(ended) == 2
+    assert all(outs[i].finish_reason in ("stop", "length") for i in ended)
+    assert all(c.completion_tokens < p.max_tokens for c in outs if c.finish_reason == "settled")
+    # the engine is free again: a plain call afterwards runs normally
+    assert model.generate(_msgs(CONFIDENT[0]), GenParams(max_tokens=8))[0].completion_tokens > 0
+
+
+def test_scoring_shares_the_cached_prefix_of_another_slot(model):
+    model.reset_cache()
+    q = "A farmer has 12 cows and buys 5 more. How many cows does he have now? Let's think step by step."
+    model.generate(_msgs(q), GenParams(max_tokens=8))
+    decoded: list[int] = []
+    engine = model.engine
+    real = engine._decode
+    engine._decode = lambda n: (decoded.append(n), real(n))[1]  # type: ignore[method-assign]
+    try:
+        scores = model.logprobs(_msgs(q), "17")
+    finally:
+        del engine._decode
+    assert scores and all(s <= 0 for s in scores)
+    assert sum(decoded) <= 4  # the prompt's last token and the continuation: the rest was shared
+    model.reset_cache()
+    assert model.logprobs(_msgs(q), "17") == pytest.approx(scores, abs=1e-3)

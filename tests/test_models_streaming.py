@@ -145,44 +145,82 @@ def test_thread_count_from_environment_and_option(monkeypatch):
     assert default_threads() == 2
 
 
-def test_thread_tuner_moves_to_the_faster_count_and_retries_the_others_later(monkeypatch):
+def test_cpu_monitor_counts_only_other_processes_cpu(monkeypatch, tmp_path):
     import reasonlab.models.threads as th
 
-    clock, load = [100.0], [0.5]
+    clock, own = [100.0], [5.0]
+    stat = tmp_path / "stat"
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+
+    def write(busy_ticks):  # user nice system idle iowait irq softirq steal, per CPU
+        lines = ["cpu  0 0 0 0 0 0 0 0"] + [f"cpu{c} {busy_ticks} 0 0 999 7 0 0 0" for c in cpus]
+        stat.write_text("\n".join(lines) + "\n")
+
     monkeypatch.setattr(th.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(th.os, "getloadavg", lambda: (load[0], 0.0, 0.0))
-    tuner = th.ThreadTuner(2)
-    assert tuner.candidates == [3, 2]
+    monkeypatch.setattr(th.time, "process_time", lambda: own[0])
+    monkeypatch.setattr(th.os, "sched_getaffinity", lambda _pid: set(cpus))
+    write(1000)
+    mon = th.CpuMonitor(str(stat))
+    mon.tick = 0.01
+    assert mon.update() is None  # no window measured yet
+    clock[0] += 1.0
+    own[0] += 0.5 * len(cpus)  # this process: half of every CPU; the CPUs: fully busy
+    write(1000 + 100)
+    assert mon.update() == pytest.approx(0.5 * len(cpus))
+    clock[0] += 0.1
+    assert mon.update() == pytest.approx(0.5 * len(cpus))  # within a window: the last figure
+    clock[0] += 0.9
+    write(1100 + 100)
+    own[0] += 1.0 * len(cpus)  # now this process used everything: nobody else ran
+    assert mon.update() == pytest.approx(0.25 * len(cpus))  # smoothed over two windows
+    assert th.CpuMonitor(str(tmp_path / "missing")).update() is None
 
-    def steps(cost, n, kind="gen", tokens=4):
-        picks = []
-        for _ in range(n):
-            t = tuner.choose(kind, tokens)
-            picks.append(t)
-            tuner.record(kind, tokens, t, cost[t] * tokens)
-        return picks
 
-    quiet = {3: 0.012, 2: 0.006}
-    assert steps(quiet, 4) == [3, 2, 2, 2]  # tried both, kept the faster
-    clock[0] += 1.5
-    assert steps(quiet, 3) == [3, 2, 2]  # the other is looked at again after a second
-    busy = {3: 0.02, 2: 0.5}  # contended: two spinning threads wait for each other
-    load[0] = 12.0
-    clock[0] += 5.0
-    assert steps(busy, 4) == [3, 2, 3, 3]  # one step shows 2 has become slow: over to 3
-    clock[0] += 120.0
-    assert steps(busy, 3) == [3, 3, 3]  # never re-tried while the machine is busy
-    assert steps(busy, 2, "gen", 1) == [3, 3]  # nor in a new kind of step
-    load[0] = 2.5  # our own three threads
-    clock[0] += 120.0
-    assert steps(quiet, 3) == [2, 3, 2]  # back to 2 (3 gets its periodic look)
+def test_thread_count_follows_what_other_processes_use():
+    from reasonlab.models.threads import threads_for
+
+    assert threads_for(2, 0.0) == 2 and threads_for(2, 0.29) == 2  # quiet: every core, spinning
+    assert threads_for(2, 0.35) == 1 and threads_for(2, 1.0) == 1  # one core taken: one thread
+    assert threads_for(2, 1.6) == 3  # every core busy: more threads than cores (short spins)
+    assert threads_for(8, 2.0) == 6 and threads_for(8, 0.1) == 8
+    assert threads_for(1, 0.9) == 1
+
+
+def test_thread_tuner_uses_the_monitor_and_marks_slow_steps(monkeypatch):
+    import reasonlab.models.threads as th
+
+    clock = [100.0]
+    monkeypatch.setattr(th.time, "monotonic", lambda: clock[0])
+
+    class Fixed:
+        others: float | None = 0.0
+
+        def update(self):
+            return self.others
+
+    mon = Fixed()
+    tuner = th.ThreadTuner(2, monitor=mon)  # type: ignore[arg-type]
+    assert tuner.choose("gen", 1) == 2
+    tuner.record("gen", 1, 2, 0.01)
+    mon.others = 1.0  # a second model process took a core
+    assert tuner.choose("gen", 1) == 1
+    tuner.record("gen", 1, 1, 0.02)
+    mon.others = None  # unknown (no /proc): n threads, unless steps at n turn slow
+    assert tuner.choose("gen", 1) == 2
+    tuner.record("gen", 1, 2, 0.2)  # 20x the best seen: something the monitor cannot see
+    assert tuner.choose("gen", 1) == 3
+    tuner.record("prompt", 300, 3, 1.0)
+    clock[0] += th.SLOW_HOLD_S + 0.1
+    assert tuner.choose("gen", 1) == 2
+    assert tuner.chosen == {2: 2, 1: 1, 3: 1}
 
 
 def test_thread_tuner_is_fixed_when_the_count_was_given():
     from reasonlab.models.threads import ThreadTuner
 
-    assert ThreadTuner(4, fixed=True).candidates == [4]
-    assert ThreadTuner(1).candidates == [2, 1] and ThreadTuner(8).candidates == [9, 8, 4]
+    fixed = ThreadTuner(4, fixed=True)
+    assert fixed.candidates == [4] and fixed.monitor is None and fixed.choose("gen", 8) == 4
+    assert ThreadTuner(2).candidates == [2, 3, 1]
 
 
 def test_threads_option_on_commands_that_load_models():
@@ -197,3 +235,40 @@ def test_threads_option_on_commands_that_load_models():
         assert "--threads" in r.output, cmd
     r = CliRunner().invoke(main, ["ask", "q", "--threads", "0", "-m", "scripted:nowhere.json"])
     assert r.exit_code == 2
+
+
+def test_settle_stops_the_other_samples_and_they_are_never_cached(tmp_path):
+    answers = ["7", "7", "7", "3", "7", "7", "7", "7"]
+    model = ScriptedModel(fn=lambda _m, _p, i: f"so the answer is {answers[i]}", settles=True)
+    ctx = RunContext(model, Cache(tmp_path / "c.sqlite"), seed=0)
+    seen = []
+
+    def settle(done):
+        seen.append(sorted(done))
+        return len(done) >= 3
+
+    outs = ctx.generate([{"role": "user", "content": "q"}], n=8, temperature=0.7, settle=settle)
+    assert [c.finish_reason for c in outs] == ["stop"] * 3 + ["settled"] * 5
+    assert seen[-1] == [0, 1, 2] and len(ctx.calls) == 3  # never-started samples are not recorded
+    again = RunContext(model, Cache(tmp_path / "c.sqlite"), seed=0)
+    outs = again.generate([{"role": "user", "content": "q"}], n=8, temperature=0.7)
+    assert sum(c.cached for c in again.calls) == 3 and all(c.finish_reason == "stop" for c in outs)
+    plain = RunContext(ScriptedModel(default="x"))  # a backend without on_done: only between runs
+    assert not plain.can_settle
+    assert [c.finish_reason for c in plain.generate([{"role": "user", "content": "q"}], n=2,
+                                                    settle=lambda d: len(d) >= 1)] == ["stop", "stop"]
+
+
+@pytest.mark.parametrize(("answers", "options", "drawn"), [
+    (["7"] * 8, {"early_stop": True}, 5),  # 5 of 5 agree: 3 more cannot overtake
+    (["7", "3"] * 4, {"early_stop": True}, 8),  # never settled: all k
+    (["7"] * 8, {"confidence": "mean", "settle": 0.6, "settle_rule": "share", "warmup": 3}, 3),
+])
+def test_self_consistency_stops_one_batch_once_the_vote_is_settled(answers, options, drawn):
+    from reasonlab.api import run
+
+    model = ScriptedModel(fn=lambda _m, _p, i: f"Adding up, the answer is {answers[i]}.", settles=True)
+    r = run("What is 3 + 4?", "self-consistency", model, cache=False, samples=8, exemplars="none", **options)
+    assert r.details["early_stop"]["drawn"] == drawn and r.details["early_stop"]["rounds"] == 1
+    assert r.answer == "7"
+    assert len([c for c in r.calls if c.label == "sample"]) == drawn

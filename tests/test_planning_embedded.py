@@ -45,10 +45,23 @@ def test_grammar_makes_every_line_well_formed(variant):
 
 @pytest.mark.embedded
 def test_guided_choices_are_always_listed_actions():
-    r = run(_problem(), "plan-guided", "smollm2", cache=False, budget=6)
+    r = run(_problem(), "plan-guided", "smollm2", cache=False, budget=6, scorer="generate")
     d = r.details
     chosen = [s for s in d["steps"] if s["kind"] == "choose"]
     assert d["moves"] <= 6 and len(r.calls) == len(chosen)
     for s in chosen:
         assert s["reply"].strip() == s["choice"] and s["choice"] in s["options"] and not s["critique"]
+    assert (r.answer is not None) == d["valid"]
+
+
+@pytest.mark.embedded
+def test_guided_logprob_ranking_takes_the_best_scored_action():
+    r = run(_problem(), "plan-guided", "smollm2", cache=False, budget=6)
+    d = r.details
+    fresh = [s for s in d["steps"] if s["kind"] == "choose" and not s["reused"]]
+    assert d["moves"] <= 6 and d["rankings"] == len(fresh)
+    assert all(c.kind == "logprobs" for c in r.calls) and len(r.calls) == sum(len(s["options"]) for s in fresh)
+    for s in fresh:
+        assert all(x is not None and x < 0 for x in s["scores"]) and all(n > 0 for n in s["lengths"])
+        assert s["scores"][s["options"].index(s["choice"])] == max(s["scores"])  # the argmax (as rounded)
     assert (r.answer is not None) == d["valid"]

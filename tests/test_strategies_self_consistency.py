@@ -125,6 +125,9 @@ def test_decided_and_round_sizes():
     assert round_sizes(8, 0) == [4, 1, 1, 1, 1]
     assert round_sizes(16, 0) == [8, 2, 2, 2, 2]
     assert round_sizes(7, 3) == [3, 3, 1]
+    assert round_sizes(5, 1, 2) == [2, 1, 1, 1]  # a warm-up wave, then one at a time
+    assert round_sizes(8, 0, 3) == [3, 1, 1, 1, 1, 1]
+    assert round_sizes(4, 2, 9) == [4]
 
 
 def test_weighted_tally_breaks_ties_by_count_then_order():

@@ -25,6 +25,7 @@ from typing import Any
 from .cache import Cache, cache_key
 from .models.base import Completion, GenParams, Message, Model
 from .models.repetition import FINISH_REPETITION, guard_enabled_by_default, loop_start
+from .models.sequences import FINISH_SETTLED
 from .trace import Call, Usage
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -109,11 +110,15 @@ class RunContext:
         meta: dict[str, Any] | None = None,
         grammar: str | None = None,
         guard: bool | None = None,
+        settle: Callable[[dict[int, Completion]], bool] | None = None,
     ) -> list[Completion]:
         """Return n completions (samples sample_offset … sample_offset+n-1) of one request.
 
         `grammar` (GBNF, root rule `root`) constrains the output on backends that support it.
         `guard` overrides the run's degeneration guard for this call (False: let it loop).
+        `settle(samples so far by index)` -> True stops drawing: on a backend that decodes the n
+        samples together (`can_settle`) it is asked as each sample ends and the rest stop at once;
+        samples not drawn come back with finish reason ``settled`` (empty or partial, never cached).
         """
         params = GenParams.make(temperature=temperature, max_tokens=max_tokens, stop=stop, top_p=top_p,
                                 seed=self.seed, grammar=grammar,
@@ -154,12 +159,25 @@ class RunContext:
         if self.listeners:
             def on_delta(index: int, text: str) -> None:
                 self.emit("delta", {"label": label, "index": index, "text": text})
+        kw: dict[str, Any] = {}
+        if settle is not None and self.can_settle:
+            done = dict(results)
+
+            def on_done(index: int, c: Completion) -> bool:  # on the backend's thread, as samples end
+                done[index] = c
+                return settle(dict(done))
+
+            kw["on_done"] = on_done
         for run in runs:
             if self.cancel.is_set():
                 raise Cancelled("run cancelled")
+            if settle is not None and settle(dict(results)):
+                for i in run:
+                    results[i] = Completion("", 0, 0, FINISH_SETTLED)
+                continue
             t0 = time.perf_counter()
             outs = self.model.generate_stream(messages, params, n=len(run), sample_offset=run[0], tools=tools,
-                                              on_delta=on_delta, cancel=self.cancel)
+                                              on_delta=on_delta, cancel=self.cancel, **kw)
             secs = time.perf_counter() - t0
             if len(outs) != len(run):
                 raise RuntimeError(f"{self.model.spec}: asked for {len(run)} samples, got {len(outs)}")
@@ -167,7 +185,9 @@ class RunContext:
                 if params.guard and not self.model.guards_repetition:
                     _guard_after(c)
                 results[i] = c
-                if self.cache is not None and c.finish_reason != "cancelled":
+                if c.finish_reason == FINISH_SETTLED and not c.completion_tokens:
+                    continue  # never started: nothing to record
+                if self.cache is not None and c.finish_reason not in ("cancelled", FINISH_SETTLED):
                     self.cache.put(keys[i], c)
                 self._record(label=label, messages=messages, params=params.to_dict(), sample_index=i,
                              # a batch decodes its shared prompt once: count it on the first sample only
@@ -178,6 +198,11 @@ class RunContext:
             if self.cancel.is_set() or any(c.finish_reason == "cancelled" for c in outs):
                 raise Cancelled("run cancelled")
         return [results[i] for i in indices]
+
+    @property
+    def can_settle(self) -> bool:
+        """The backend decodes a call's samples together and can stop the rest once `settle` says so."""
+        return bool(getattr(self.model, "stops_when_settled", False))
 
     def complete(self, messages: list[Message], **kw: Any) -> str:
         """One greedy-by-default completion's text."""

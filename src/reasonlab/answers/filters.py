@@ -52,9 +52,27 @@ def _boxed(text: str) -> str | None:
     return None
 
 
+_LATEX_WRAPPER = re.compile(r"\\(?:boxed|text|textbf|textrm|mathrm|mathbf|mbox|fbox)\s*\{([^{}]*)\}")
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_LATEX_DELIMS = re.compile(r"^\s*\\[(\[]\s*(.*?)\s*\\[)\]]\s*$", re.DOTALL)
+
+
+def unlatex(ans: str) -> str:
+    """An answer without LaTeX wrappers: ``\\(\\boxed{\\text{True}}\\)`` → ``True``, ``\\[\\frac{1}{2}\\]`` → ``1/2``."""
+    prev = None
+    while prev != ans:
+        prev = ans
+        ans = _LATEX_WRAPPER.sub(r"\1", ans)
+        ans = _LATEX_FRAC.sub(r"\1/\2", ans)
+        m = _LATEX_DELIMS.match(ans)
+        ans = m.group(1) if m else ans
+    return ans
+
+
 def _clean(ans: str) -> str | None:
     ans = ans.strip().strip("*_`").strip()
     ans = re.sub(r"^\$+|\$+$", "", ans) if ans.count("$") >= 2 else ans  # $…$ math, keep "$5"
+    ans = unlatex(ans).strip()
     ans = ans.rstrip(" .。")
     return ans or None
 

@@ -19,7 +19,7 @@ from ._common import (
 )
 
 STRATEGIES = {"modulo": "plan-modulo", "autonomous": "plan-autonomous", "guided": "plan-guided",
-              "random-guided": "plan-random-guided"}
+              "random-guided": "plan-random-guided", "greedy-guided": "plan-greedy-guided"}
 MODES = [*STRATEGIES, "planner"]
 
 
@@ -32,8 +32,8 @@ MODES = [*STRATEGIES, "planner"]
 @click.option("--mystery", is_flag=True, help="Rename actions and predicates to unrelated words (Mystery).")
 @click.option("--random-names", is_flag=True, help="Rename actions and predicates to random letter strings.")
 @click.option("--mode", type=click.Choice(MODES), default="modulo", show_default=True,
-              help="LLM-Modulo loop, one model attempt, verifier-guided search (model or random choices), "
-                   "or the classical planner alone.")
+              help="LLM-Modulo loop, one model attempt, verifier-guided search (model, random or greedy "
+                   "choices), or the classical planner alone.")
 @click.option("--rounds", type=int, default=15, show_default=True, help="Most LLM-Modulo rounds.")
 @click.option("--plain", is_flag=True, help="modulo: the paper's loop (no grammar, no prefix keeping, one candidate).")
 @click.option("--grammar/--no-grammar", default=True, show_default=True,
@@ -42,6 +42,14 @@ MODES = [*STRATEGIES, "planner"]
               help="modulo: keep the valid prefix and ask only for the rest.")
 @click.option("--candidates", type=int, default=3, show_default=True, help="modulo: plans per round (one batch).")
 @click.option("--budget", type=int, default=40, show_default=True, help="guided: most moves of the search.")
+@click.option("--scorer", type=click.Choice(["logprobs", "generate"]), default="logprobs", show_default=True,
+              help="guided: score every applicable action by its log-probability (falls back to 'generate' "
+                   "where the backend has none), or let the model write its choice.")
+@click.option("--norm", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+              help="guided, logprobs: per-token mean or total log-probability of an action's words.")
+@click.option("--effects", is_flag=True,
+              help="guided: list with each action the goals it achieves or undoes (computed by the simulator; "
+                   "compare with --mode greedy-guided, which uses that annotation without a model).")
 @model_option
 @click.option("--planner", "engine", type=click.Choice(["auto", "fast-downward", "pyperplan"]), default="auto",
               show_default=True, help="Classical planner (mode planner, and one-shot examples).")
@@ -59,7 +67,7 @@ MODES = [*STRATEGIES, "planner"]
 @json_option
 def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: int, index: int, mystery: bool,
          random_names: bool, mode: str, rounds: int, plain: bool, grammar: bool, prefix: bool, candidates: int,
-         budget: int, model: str, engine: str, example_file: str | None,
+         budget: int, scorer: str, norm: str, effects: bool, model: str, engine: str, example_file: str | None,
          no_example: bool, plan_file: str | None, emit_pddl: str | None, max_tokens: int, timeout: float,
          show_prompts: bool, no_cache: bool, as_json: bool) -> None:
     """Plan with a sound verifier: model alone, LLM-Modulo, verifier-guided search, or a planner.
@@ -72,6 +80,7 @@ def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: in
       reasonlab plan --blocksworld 4 --seed 1 --mode planner
       reasonlab plan --blocksworld 3 --mystery --rounds 5
       reasonlab plan --blocksworld 4 --mode guided --budget 40
+      reasonlab plan --blocksworld 4 --mode greedy-guided    # the annotation alone, no model
       reasonlab plan --domain d.pddl --problem p.pddl --mode guided --model llama:M.gguf --json
       reasonlab plan --domain d.pddl --problem p.pddl --mode autonomous --model llama:M.gguf
       reasonlab plan --domain d.pddl --problem p.pddl --plan my.plan    # validate a plan
@@ -122,8 +131,9 @@ def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: in
     options: dict[str, Any] = {"max_tokens": max_tokens}
     if mode == "modulo":
         options.update(rounds=rounds, plain=plain, grammar=grammar, prefix=prefix, candidates=candidates)
-    elif mode in ("guided", "random-guided"):
-        options.update(budget=budget, grammar=grammar, max_tokens=min(max_tokens, 48))
+    elif mode in ("guided", "random-guided", "greedy-guided"):
+        options.update(budget=budget, grammar=grammar, max_tokens=min(max_tokens, 48), scorer=scorer, norm=norm,
+                       effects=effects)
     _run_model(task, example, STRATEGIES[mode], options, model, show_prompts, no_cache, as_json)
 
 
@@ -185,6 +195,12 @@ def _run_model(task: Any, example: Any, strategy: str, options: dict[str, Any], 
     from ..planning.task import make_problem
 
     problem = make_problem(task, "auto", example)
+    model_arg: Any = model
+    if strategy == "plan-guided" and options.get("scorer", "logprobs") == "logprobs":
+        from ..models import load_model, parse_spec
+
+        if parse_spec(model).backend in ("llama", "hf"):  # one KV slot: every scoring call reuses the prompt cache
+            model_arg = load_model(model, n_seq_max=1)
     listeners = []
     if show_prompts and not as_json:
         def show(event: str, payload: dict) -> None:
@@ -202,7 +218,7 @@ def _run_model(task: Any, example: Any, strategy: str, options: dict[str, Any], 
                 mark = payload["choice"] if payload["kind"] != "backtrack" else payload["critique"]
                 click.echo(f"step {payload['step']} ({payload['kind']}): {mark}", err=True)
         listeners.append(progress)
-    result = run(problem, strategy, model, cache=load_cache(no_cache), listeners=listeners, **options)
+    result = run(problem, strategy, model_arg, cache=load_cache(no_cache), listeners=listeners, **options)
     d = result.details
     valid = bool(result.answer)
     if as_json:

@@ -134,6 +134,7 @@ class Model:
     streams = False  # generate_stream reports text token by token and stops on `cancel`
     guards_repetition = False  # the backend applies the degeneration guard itself (GenParams.guard)
     batches_concurrent_calls = False  # concurrent generate calls are decoded together: don't serialise them
+    stops_when_settled = False  # generate_stream takes on_done(index, completion) -> True to stop the other samples
 
     def generate(
         self,

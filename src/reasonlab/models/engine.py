@@ -15,71 +15,31 @@ keep their cells until the room is needed (least recently used first).
 
 Per sequence: its own sampler (seed, grammar), stop strings, degeneration guard, token limit and
 cancellation (checked every step; partial text kept, finish reason ``cancelled``).
+
+`Engine.stats()` counts generation steps per batch size, decode seconds and thread counts;
+``REASONLAB_ENGINE_STATS=1`` prints them to stderr when the process exits (benchmarks read it).
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import json
+import os
+import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Completion, DeltaFn, GenParams, ModelError
 from .kv_slots import Slots, lcp
 from .repetition import DEFAULT_GUARD, FINISH_REPETITION
-
-
-@dataclass(eq=False)
-class _Request:
-    tokens: list[int]
-    params: GenParams
-    n: int
-    sample_offset: int
-    stops: tuple[str, ...]
-    on_delta: DeltaFn | None
-    cancel: threading.Event | None
-    max_new: int
-    want_logprobs: bool = True
-    results: list[Completion | None] = field(default_factory=list)
-    waiting: deque[int] = field(default_factory=deque)  # samples not admitted yet
-    running: int = 0
-    reading: bool = False  # a sequence of this request is reading the prompt: the others wait and copy it
-    aborted: bool = False  # the caller went away (KeyboardInterrupt in its thread)
-    error: BaseException | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def cancelled(self) -> bool:
-        return self.aborted or (self.cancel is not None and self.cancel.is_set())
-
-
-@dataclass(eq=False)
-class _Seq:
-    req: _Request
-    j: int  # sample position within the request
-    slot: int
-    sampler: Any
-    cursor: int  # prompt tokens already in the slot's cells
-    pos: int = 0  # position of next_tok
-    next_tok: int = -1  # the token to decode next (-1: still reading the prompt)
-    gen: list[int] = field(default_factory=list)
-    raw: bytearray = field(default_factory=bytearray)
-    text: str = ""
-    sent: int = 0  # characters of text already reported through on_delta
-    logprobs: list[float] = field(default_factory=list)
-
-
-def _held_back(text: str, stops: tuple[str, ...]) -> int:
-    """Length of the longest end of `text` that could still grow into a stop string."""
-    best = 0
-    for s in stops:
-        for k in range(min(len(s) - 1, len(text)), best, -1):
-            if text.endswith(s[:k]):
-                best = k
-                break
-    return best
+from .sequences import FINISH_SETTLED, DoneFn
+from .sequences import Request as _Request
+from .sequences import Seq as _Seq
+from .sequences import held_back as _held_back
 
 
 class Engine:
@@ -96,6 +56,10 @@ class Engine:
         self.closed = False
         self.steps = 0  # decode steps run (tests and benchmarks read it)
         self.max_batch_seqs = 0
+        self.gen_batches: Counter[int] = Counter()  # generation steps per number of sequences
+        self.seconds = {"gen": 0.0, "prompt": 0.0}  # time inside llama_decode per kind of step
+        if os.environ.get("REASONLAB_ENGINE_STATS", "").strip() not in ("", "0"):
+            atexit.register(lambda: print("engine-stats " + json.dumps(self.stats()), file=sys.stderr, flush=True))
         self._prefill_turn = False
         self._threads = model.n_threads
         self.thread: threading.Thread | None = None
@@ -118,9 +82,13 @@ class Engine:
             raise
 
     def generate(self, tokens: list[int], params: GenParams, n: int, sample_offset: int, stops: tuple[str, ...],
-                 on_delta: DeltaFn | None, cancel: threading.Event | None) -> list[Completion]:
+                 on_delta: DeltaFn | None, cancel: threading.Event | None,
+                 on_done: DoneFn | None = None) -> list[Completion]:
+        """n samples of `tokens`. `on_done(index, completion)` runs on the scheduler thread as each
+        sample ends (keep it cheap); when it returns True the request's other samples stop at once
+        with finish reason ``settled`` (partial text kept; samples not started yet come back empty)."""
         max_new = max(1, min(params.max_tokens, self.m.n_ctx - len(tokens)))
-        req = _Request(tokens, params, n, sample_offset, stops, on_delta, cancel, max_new,
+        req = _Request(tokens, params, n, sample_offset, stops, on_delta, cancel, max_new, on_done=on_done,
                        results=[None] * n, waiting=deque(range(n)))
         with self.cv:
             if self.closed:
@@ -150,6 +118,14 @@ class Engine:
         if "error" in box:
             raise box["error"]
         return box.get("result")
+
+    def stats(self) -> dict[str, Any]:
+        """Generation steps per batch size, mean batch, decode seconds and steps per thread count."""
+        n = sum(self.gen_batches.values())
+        mean = sum(k * v for k, v in self.gen_batches.items()) / n if n else 0.0
+        return {"steps": self.steps, "gen_steps": n, "mean_gen_batch": round(mean, 2),
+                "gen_batches": dict(sorted(self.gen_batches.items())),
+                "decode_s": {k: round(v, 2) for k, v in self.seconds.items()}, "threads": dict(self.m.tuner.chosen)}
 
     def close(self) -> None:
         with self.cv:
@@ -214,9 +190,10 @@ class Engine:
         with self.cv:
             reqs = list(self.pending)
         for req in reqs:
-            if req.cancelled():
+            why = req.stop_reason()
+            if why is not None:
                 for j in list(req.waiting):
-                    req.results[j] = Completion("", len(req.tokens), 0, "cancelled")
+                    req.results[j] = Completion("", len(req.tokens), 0, why)
                 req.waiting.clear()
             while req.waiting and not req.reading:
                 if not self.kv.free() or not self._admit_one(req):
@@ -258,8 +235,11 @@ class Engine:
     # -- scoring and resets (tasks) -----------------------------------------------------------
     def score(self, slot: int, full: list[int], logits_from: int, on_logits: Callable[[int, Any], None]) -> None:
         """Decode `full` on `slot` (reusing its cached prefix) with logits from `logits_from` on."""
-        keep = min(lcp(self.kv.tokens[slot], full), logits_from)
-        self.kv.clear(slot, keep)
+        # the longest cached prefix anywhere (an eval's scoring prompt shares the question with its
+        # reasoning call): its cells are shared into `slot` rather than decoded again
+        src = max(range(self.kv.n), key=lambda t: (min(lcp(self.kv.tokens[t], full), logits_from), t == slot))
+        keep = min(lcp(self.kv.tokens[src], full), logits_from)
+        self.kv.take(slot, src, keep, full)
         if self.kv.cells_in_use(self.active) + len(full) - keep > self.m.n_ctx:
             self.kv.clear_idle(but=slot)
         b, n_batch = self.m._batch, self.m.n_batch
@@ -285,8 +265,10 @@ class Engine:
     # -- one decode step --------------------------------------------------------------------
     def _step(self) -> None:
         b = self.m._batch
-        for s in [q for q in self.active if q.req.cancelled()]:
-            self._finish(s, "cancelled")
+        for s in list(self.active):
+            why = s.req.stop_reason()
+            if why is not None:
+                self._finish(s, why)
         # A step decodes either one token of every generating sequence, or one chunk of one
         # prompt (alternating while both wait). Never both in one batch: a large batch takes other
         # matrix kernels, and a sample's greedy text would then depend on what ran beside it.
@@ -320,7 +302,11 @@ class Engine:
             self._threads = threads
         t0 = time.perf_counter()
         self._decode(len(entries))
-        self.m.tuner.record(kind, len(entries), threads, time.perf_counter() - t0)
+        spent = time.perf_counter() - t0
+        self.m.tuner.record(kind, len(entries), threads, spent)
+        self.seconds[kind] += spent
+        if kind == "gen":
+            self.gen_batches[len(entries)] += 1
         self.steps += 1
         self.max_batch_seqs = max(self.max_batch_seqs, len({id(e[0]) for e in entries}))
         for i, (s, tok, _pos, want) in enumerate(entries):
@@ -395,8 +381,13 @@ class Engine:
         self._release(s)
         if reason != "cancelled":
             self._report(s, len(s.text))
-        req.results[s.j] = Completion(s.text, len(req.tokens), len(s.gen), reason,
-                                      token_logprobs=s.logprobs if req.want_logprobs else None)
+        req.results[s.j] = out = Completion(s.text, len(req.tokens), len(s.gen), reason,
+                                            token_logprobs=s.logprobs if req.want_logprobs else None)
+        if req.on_done is not None and not req.settled and reason not in ("cancelled", FINISH_SETTLED):
+            try:
+                req.settled = bool(req.on_done(req.sample_offset + s.j, out))
+            except BaseException as e:  # noqa: BLE001 - a failing callback fails its own request only
+                req.error, req.aborted = req.error or e, True
         req.running -= 1
         if req.running == 0 and not req.waiting:
             req.done.set()

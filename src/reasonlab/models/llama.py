@@ -24,6 +24,7 @@ from typing import Any
 from .base import Completion, DeltaFn, GenParams, Message, Model, ModelError, ModelInfo
 from .engine import Engine
 from .prompt_format import PLAIN_STOPS, plain_prompt
+from .sequences import DoneFn
 from .threads import ThreadTuner, cpu_count, default_threads, fixed_threads
 
 __all__ = ["LlamaModel", "cpu_count", "file_identity"]
@@ -60,6 +61,7 @@ class LlamaModel(Model):
     streams = True
     guards_repetition = True
     batches_concurrent_calls = True
+    stops_when_settled = True
 
     """A GGUF model in-process. Thread-safe: concurrent callers are decoded together.
 
@@ -249,7 +251,7 @@ class LlamaModel(Model):
 
     def generate_stream(self, messages: list[Message], params: GenParams, n: int = 1, sample_offset: int = 0,
                         tools: list[dict[str, Any]] | None = None, *, on_delta: DeltaFn | None = None,
-                        cancel: threading.Event | None = None) -> list[Completion]:
+                        cancel: threading.Event | None = None, on_done: DoneFn | None = None) -> list[Completion]:
         if n <= 0:
             return []
         tokens = self.tokenize(self.prompt_text(messages), prompt=True)
@@ -260,7 +262,7 @@ class LlamaModel(Model):
         stops = tuple(s for s in params.stop if s) + (() if self._formatter else PLAIN_STOPS)
         if self._closed:
             raise ModelError(f"{self.spec}: the model was closed")
-        return self._engine.generate(tokens, params, n, sample_offset, stops, on_delta, cancel)
+        return self._engine.generate(tokens, params, n, sample_offset, stops, on_delta, cancel, on_done)
 
     # -- scoring ------------------------------------------------------------------------
     def logprobs(self, messages: list[Message], continuation: str) -> list[float]:

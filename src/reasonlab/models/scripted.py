@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Completion, GenParams, Message, Model, ModelError, ModelInfo, NotSupported
+from .sequences import FINISH_SETTLED
 
 Reply = str | dict[str, Any]
 
@@ -41,7 +42,9 @@ class ScriptedModel(Model):
         logprobs: dict[str, list[float]] | Callable[[list[Message], str], list[float]] | None = None,
         fn: Callable[[list[Message], GenParams, int], Reply] | None = None,
         name: str = "scripted",
+        settles: bool = False,
     ) -> None:
+        self.stops_when_settled = settles  # True: generate_stream honours on_done like the llama engine
         self.replies = list(replies or [])
         self.by_prompt = dict(by_prompt or {})
         self.default = default
@@ -132,6 +135,18 @@ class ScriptedModel(Model):
                 prompt_tokens = sum(_approx_tokens(m["content"]) for m in messages)
                 out.append(Completion(text, prompt_tokens, _approx_tokens(text), "stop", calls))
         return out
+
+    def generate_stream(self, messages, params, n=1, sample_offset=0, tools=None, *, on_delta=None, cancel=None,
+                        on_done=None) -> list[Completion]:
+        """`generate`; with `on_done` (settles=True) the samples end in index order and, once it
+        returns True, the later ones come back empty with finish reason ``settled``."""
+        outs = super().generate_stream(messages, params, n, sample_offset, tools, on_delta=on_delta, cancel=cancel)
+        if on_done is None:
+            return outs
+        for j, c in enumerate(outs):
+            if on_done(sample_offset + j, c):
+                return outs[:j + 1] + [Completion("", c.prompt_tokens, 0, FINISH_SETTLED) for _ in outs[j + 1:]]
+        return outs
 
     def logprobs(self, messages, continuation) -> list[float]:
         if self._logprobs is None:

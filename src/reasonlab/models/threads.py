@@ -1,34 +1,39 @@
-"""CPU threads for llama.cpp: how many per decode step, chosen from measured step times.
+"""CPU threads for llama.cpp: how many per decode step, chosen from what the other processes use.
 
 llama.cpp's CPU backend runs on OpenMP (libgomp), whose threads spin at every barrier before they
-sleep. On a quiet machine that is the fast choice; beside another process that also computes (a
-second model, an eval, a browser), a team of spinning threads whose partner was descheduled
-wastes its time slice, and a call became 13–88x slower. No fixed wait policy fixes both:
-``OMP_WAIT_POLICY=PASSIVE`` costs a quiet machine ~3x, and bounded spinning (``GOMP_SPINCOUNT``)
-measured as badly as the default down to 10,000 spins on a busy machine (docs/BENCHMARKS.md,
-"Threads under contention"). One thread has no barriers to wait at.
+sleep. On a quiet machine n spinning threads (n = cores) are the fastest setting; beside another
+process that also computes (a second model, an eval, a browser), a spinning team whose partner
+thread was descheduled wastes its time slice, and a call became 13–88x slower ("the cliff").
+``OMP_WAIT_POLICY=PASSIVE`` avoids that but costs a quiet machine 1.6x, and libgomp reads it once,
+when it loads, so it cannot follow the machine. The thread count can change between any two
+decode steps (``llama_set_n_threads``), and one thread has no barrier to wait at.
 
-So the thread count is tuned while decoding (`ThreadTuner`): each step runs with the count whose
-recent steps were fastest for that kind of step, among n + 1, n and n/2 (n = cores), and the
-others are re-tried now and then (after 1 s, backing off to 60 s while they keep losing). n + 1
-comes first; n or fewer are only tried while the load average (less our own threads) is under
-half the cores, because one spinning step on a busy machine can cost seconds. With
-more threads than cores libgomp throttles its spinning by itself: on the busy machine 48 generated
-tokens took 84–207 s with 2 spinning threads, 9–19 s with 1 and 3.5–4.1 s with 3. Quiet:
-n. The spin policy stays libgomp's own; an ``OMP_WAIT_POLICY``/``GOMP_SPINCOUNT`` you export
-applies.
+So each step's count follows the CPU time other processes took on this process's cores over the
+last ~¼ s (`CpuMonitor`: /proc/stat less this process's own CPU time):
 
+- others use under 0.3 of a core: n threads (the quiet, spinning setting);
+- others use part of the cores: as many threads as whole cores are left (at least 1) — beside a
+  second model process each takes one core and neither spins waiting for the other;
+- others fill every core (under half a core left): n + 1 threads. With more threads than cores
+  libgomp spins only ~100 times before it sleeps, and each thread gets its own fair share.
+
+A safety net covers what /proc/stat cannot see (no /proc, another VM's load): a step at n threads
+that takes over 4x the best seen for its kind marks the machine contended for a few seconds.
 ``--threads N`` (every command that loads a local model), ``REASONLAB_THREADS=N`` or
 ``LlamaModel(n_threads=N)`` fix the count instead.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
 THREADS_ENV = "REASONLAB_THREADS"
-PROBE_S, PROBE_MAX_S = 1.0, 60.0
+WINDOW_S = 0.25  # CPU use is measured over windows at least this long
+FIRST_WINDOW_S = 0.05  # …except the first (the model's loading to its first step), so it counts at once
+QUIET_CORES = 0.3  # others using less than this much CPU: the machine counts as quiet
+SLOW_FACTOR, SLOW_HOLD_S = 4.0, 3.0
 
 
 def cpu_count() -> int:
@@ -56,7 +61,7 @@ def fixed_threads() -> int | None:
 
 
 def default_threads() -> int:
-    """REASONLAB_THREADS if set, else one thread per available core (the most the tuner uses)."""
+    """REASONLAB_THREADS if set, else one thread per available core (the count on a quiet machine)."""
     return fixed_threads() or cpu_count()
 
 
@@ -71,81 +76,97 @@ def set_threads(n: int | None) -> None:
     os.environ[THREADS_ENV] = str(n)
 
 
-def _bucket(kind: str, tokens: int) -> tuple[str, int]:
-    """Steps alike enough to compare: prompt chunks, or generation steps by batch size (powers of 2)."""
-    return (kind, 0) if kind == "prompt" else (kind, min(tokens, 64).bit_length())
+class CpuMonitor:
+    """Cores that other processes used on this process's CPUs, over the last window (None: unknown).
+
+    Busy time of the CPUs in the affinity mask (/proc/stat: user, nice, system, irq, softirq and
+    steal) less this process's CPU time, per second of wall time, smoothed over two windows.
+    """
+
+    def __init__(self, stat_path: str = "/proc/stat") -> None:
+        self.path = stat_path
+        try:
+            self.cpus = {f"cpu{c}" for c in os.sched_getaffinity(0)}
+        except AttributeError:
+            self.cpus = set()
+        self.tick = 1.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+        self.others: float | None = None
+        self._last = self._sample()
+
+    def _busy(self) -> float | None:
+        try:
+            with open(self.path, "rb") as f:
+                lines = f.read().decode().splitlines()
+        except OSError:
+            return None
+        total, seen = 0, False
+        for line in lines:
+            name, _, rest = line.partition(" ")
+            if name in self.cpus:
+                v = [int(x) for x in rest.split()[:8]]
+                total += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]  # all but idle and iowait
+                seen = True
+        return total * self.tick if seen else None
+
+    def _sample(self) -> tuple[float, float | None, float]:
+        return time.monotonic(), self._busy(), time.process_time()
+
+    def update(self) -> float | None:
+        """The current estimate, re-measured when the last measurement is a window old."""
+        t0, busy0, own0 = self._last
+        now = time.monotonic()
+        if now - t0 < (WINDOW_S if self.others is not None else FIRST_WINDOW_S):
+            return self.others
+        self._last = t1, busy1, own1 = self._sample()
+        if busy0 is None or busy1 is None:
+            return None
+        used = max(0.0, (busy1 - busy0 - (own1 - own0)) / (t1 - t0))
+        fresh = self.others is None or t1 - t0 > 4 * WINDOW_S  # after a pause, the old figure is stale
+        self.others = used if fresh else 0.5 * self.others + 0.5 * used
+        return self.others
+
+
+def threads_for(n: int, others: float) -> int:
+    """Threads for a step on n cores while other processes use `others` cores (module docstring)."""
+    if n == 1:
+        return 1
+    free = n - others
+    if free < 0.5:
+        return n + 1
+    return max(1, min(n, math.floor(free + QUIET_CORES)))
 
 
 class ThreadTuner:
-    """Chooses each decode step's thread count from measured seconds per token.
+    """Chooses each decode step's thread count (`choose`) and counts the steps run per count."""
 
-    Candidates (n = available cores): n + 1, n and n / 2 (n >= 4). With more threads than cores libgomp
-    throttles its spinning to ~1,000 spins by itself, which on a contended machine measured ~20x
-    faster than n spinning threads (and than one thread); on a quiet machine n threads win.
-    """
-
-    def __init__(self, n: int, fixed: bool = False) -> None:
-        options = [n] if fixed else [n + 1, n, *([n // 2] if n >= 4 else [])]
-        self.candidates = list(dict.fromkeys(options))  # n + 1 first: the safe choice on any machine
+    def __init__(self, n: int, fixed: bool = False, monitor: CpuMonitor | None = None) -> None:
         self.n = n
-        self._cost: dict[tuple[str, int], dict[int, tuple[float, float]]] = {}  # bucket -> threads -> (s/token, when)
-        self._next_probe: dict[tuple[tuple[str, int], int], float] = {}
-        self._backoff: dict[tuple[tuple[str, int], int], float] = {}
-        self._bad_until: dict[int, float] = {}  # a count that just lost badly somewhere is not tried elsewhere
+        self.fixed = fixed
+        self.candidates = [n] if fixed else list(dict.fromkeys([n, n + 1, *range(n - 1, 0, -1)]))
+        self.monitor = None if fixed else (monitor or CpuMonitor())
         self.chosen: dict[int, int] = {}  # steps run per thread count (benchmarks report it)
+        self._best: dict[tuple[str, int], float] = {}  # step kind -> best seconds per token at n threads
+        self._slow_until = 0.0
 
     def choose(self, kind: str, tokens: int) -> int:
-        if len(self.candidates) == 1:
-            return self.candidates[0]
-        bucket = _bucket(kind, tokens)
-        seen = self._cost.get(bucket, {})
-        now = time.monotonic()
-        quiet = None
-        for t in self.candidates:
-            if t not in seen and now >= self._bad_until.get(t, 0.0) and (t > self.n or (quiet := self._quiet(quiet))):
-                return t
-        if not seen:
-            return self.candidates[0]
-        best = min(seen, key=lambda t: seen[t][0])
-        for t in self.candidates:
-            if (t != best and t in seen and now >= self._next_probe.get((bucket, t), 0.0)
-                    and (t > self.n or (quiet := self._quiet(quiet)))):
-                return t
-        return best
-
-    def _quiet(self, known: bool | None) -> bool:
-        """Whether trying n or fewer threads is safe: the load average, less this process's own
-        threads, under half the cores. A spinning team on a busy machine costs seconds per step."""
-        if known is not None:
-            return known
-        try:
-            load = os.getloadavg()[0]
-        except OSError:
-            return False
-        return load - min(load, self.n + 1) < self.n / 2
+        if self.monitor is None:
+            return self.n
+        others = self.monitor.update()
+        if others is None:  # nothing to measure with: n threads unless steps have turned slow
+            others = 0.0
+        t = threads_for(self.n, others)
+        if t == self.n and time.monotonic() < self._slow_until:
+            t = self.n + 1
+        return t
 
     def record(self, kind: str, tokens: int, threads: int, seconds: float) -> None:
         self.chosen[threads] = self.chosen.get(threads, 0) + 1
-        if len(self.candidates) == 1:
+        if self.fixed or threads != self.n:
             return
-        bucket = _bucket(kind, tokens)
-        seen = self._cost.setdefault(bucket, {})
-        now = time.monotonic()
+        bucket = (kind, min(tokens, 512).bit_length())  # steps of a like size (powers of 2)
         x = seconds / max(1, tokens)
-        old = seen.get(threads)
-        fresh = old is None or now - old[1] > 2.0  # an old figure says little about the machine now
-        seen[threads] = (x if fresh else 0.7 * old[0] + 0.3 * x, now)
-        best = min(seen, key=lambda t: seen[t][0])
-        key = (bucket, threads)
-        if threads == best:
-            self._backoff[key] = PROBE_S
-            self._bad_until.pop(threads, None)
-        else:  # it lost: try it again later, later each time it keeps losing (sooner if only just)
-            ratio = seen[threads][0] / max(seen[best][0], 1e-9)
-            self._backoff[key] = min(PROBE_MAX_S, self._backoff.get(key, PROBE_S / 2) * (4 if ratio > 3 else 2))
-            self._next_probe[key] = now + self._backoff[key]
-            if ratio > 3:
-                self._bad_until[threads] = now + self._backoff[key]
-        for t in self.candidates:
-            if t != best and (bucket, t) not in self._next_probe:
-                self._next_probe[(bucket, t)] = now + PROBE_S
+        best = self._best.get(bucket)
+        if best is None or x < best:
+            self._best[bucket] = x
+        elif x > SLOW_FACTOR * best:
+            self._slow_until = time.monotonic() + SLOW_HOLD_S

@@ -1,11 +1,11 @@
 """Verifier-guided planning: a depth-first search over the simulator's states in which the model
-(or, as the control, a uniform random choice) picks the next action among those that can be
-performed in the current state, described in the task's words.
+(or, as a control, a uniform random choice or the greedy goal count) ranks the actions that can
+be performed in the current state, described in the task's words (choosers.py).
 
 The simulator lists the applicable actions; an action whose result is a state already visited is
 not offered (repeated state); a state with nothing left to offer is a dead end, and so is the
-depth limit: the search backtracks to the previous state and asks again among the remaining
-actions. Every move (a choice, or a forced move when one action is left) counts against the
+depth limit: the search backtracks to the previous state and takes the next action of the
+ranking kept there (a partial ranking is asked again for the remaining actions). Every move (a choice, or a forced move when one action is left) counts against the
 step budget, the same for the model and the random control. When the goals hold, the path is
 checked by the validator; **only a plan the validator accepted is returned as valid**.
 """
@@ -17,25 +17,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..context import RunContext
-from .grammar import choice_grammar
-from .parse import strip_bullet
+from .choosers import (
+    Chooser,
+    GenerateChooser,
+    GreedyChooser,
+    LogprobChooser,
+    RandomChooser,
+    choice_prompt,
+    read_choice,
+)
 from .pddl import GroundAction
-from .render import PLAN_END, join_words, plan_lines, state_words, statement
 from .simulate import State, initial_state, step, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate
 
-CHOOSERS = ("model", "random")
+CHOOSERS = ("model", "random", "greedy")
+SCORERS = ("logprobs", "generate")
+NORMS = ("mean", "sum")
+MODE_NAMES = {"model": "guided", "random": "random-guided", "greedy": "greedy-guided"}
+__all__ = ["CHOOSERS", "GuidedOptions", "GuidedOutcome", "Step", "choice_prompt", "guided_search", "read_choice"]
 
 
 @dataclass
 class GuidedOptions:
     budget: int = 40  # most moves (choices and forced moves), backtracking excluded
     max_depth: int = 30  # a path this long is a dead end
-    chooser: str = "model"  # "model" | "random" (the control)
-    grammar: bool = True  # constrain the model's reply to the listed actions (where supported)
+    chooser: str = "model"  # "model" | "random" (the control) | "greedy" (the annotation's control)
+    scorer: str = "logprobs"  # model chooser: "logprobs" (score every option) | "generate" (write one)
+    norm: str = "mean"  # logprobs: per-token "mean" or "sum" of an option's log-probabilities
+    effects: bool = False  # list with each option the goals it achieves / undoes (simulator-computed)
+    grammar: bool = True  # generate: constrain the model's reply to the listed actions (where supported)
     max_tokens: int = 48
-    seed: int = 0  # the random chooser's seed
+    seed: int = 0  # the random and greedy choosers' seed
     example: bool = True  # show the solved example in every choice prompt
     label: str = "guided"
 
@@ -51,14 +64,18 @@ class Step:
     repeated: int = 0  # applicable actions not offered because they lead to a visited state
     choice: str | None = None  # the action taken, in words
     action: str | None = None  # the same in PDDL
-    reply: str | None = None  # the model's raw reply (model chooser)
+    reply: str | None = None  # the model's raw reply (generate scorer)
     critique: str = ""  # what happened, in words
     unmet_goals: list[str] = field(default_factory=list)
+    scores: list[float | None] | None = None  # per option: its score (logprobs / greedy), None if unscored
+    lengths: list[int] | None = None  # logprobs: tokens scored per option (sum = mean x length)
+    reused: bool = False  # the choice is the next one of a ranking made at an earlier visit (no new call)
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.index, "kind": self.kind, "depth": self.depth, "options": self.options,
                 "repeated": self.repeated, "choice": self.choice, "action": self.action, "reply": self.reply,
-                "critique": self.critique, "unmet_goals": self.unmet_goals}
+                "critique": self.critique, "unmet_goals": self.unmet_goals, "scores": self.scores,
+                "lengths": self.lengths, "reused": self.reused}
 
 
 @dataclass
@@ -69,13 +86,14 @@ class GuidedOutcome:
     status: str = "budget"  # "valid" | "budget" (moves used up) | "exhausted" (every state tried)
     moves: int = 0
     backtracks: int = 0
+    rankings: int = 0  # times the chooser was asked (the model chooser: one prompt each)
     steps: list[Step] = field(default_factory=list)
     verdict: Verdict | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": "guided" if self.chooser == "model" else "random-guided", "valid": self.valid,
+        return {"mode": MODE_NAMES[self.chooser], "valid": self.valid,
                 "status": self.status, "plan": [a.pddl() for a in self.plan] if self.plan else None,
-                "moves": self.moves, "backtracks": self.backtracks, "chooser": self.chooser,
+                "moves": self.moves, "backtracks": self.backtracks, "rankings": self.rankings, "chooser": self.chooser,
                 "verdict": self.verdict.to_dict() if self.verdict else None,
                 "steps": [s.to_dict() for s in self.steps]}
 
@@ -84,77 +102,28 @@ class GuidedOutcome:
 class _Node:
     state: State
     tried: set[GroundAction] = field(default_factory=set)
-
-
-def choice_prompt(planning: PlanningTask, path: list[GroundAction], state: State, options: list[str],
-                  example: bool = True) -> str:
-    """The task, the plan so far and the current state in words, and the actions possible now."""
-    vocab, view = planning.vocab, planning.task.strips
-    parts = [vocab.domain_description()]
-    ex = planning.example
-    if example and ex is not None:
-        ex_vocab = type(vocab)(ex.task.strips)
-        parts.append(f"Here is a solved example.\n{statement(ex.task, ex_vocab)}\n"
-                     f"{plan_lines(ex.plan, ex_vocab)}\n{PLAN_END}")
-    so_far = plan_lines(path, vocab) if path else "(no steps yet)"
-    unmet = [vocab.literal(g) for g in unmet_goals(view, state)]
-    parts.append(f"Now the problem to solve.\n{statement(planning.task, vocab)}\n{so_far}")
-    parts.append(f"After these steps, I have that {state_words(vocab, state)}.\n"
-                 f"Goals not met yet: {join_words(unmet)}.\n\n"
-                 "The actions I can perform now are:\n" + "\n".join(f"- {o}" for o in options) +
-                 "\n\nWhich action should I perform next to reach the goal? Answer with exactly one action "
-                 "from the list, written as it appears there.")
-    return "\n\n".join(parts)
-
-
-def read_choice(reply: str, planning: PlanningTask, options: list[GroundAction]) -> GroundAction | None:
-    """The listed action a reply names (its first line that reads as an action), or None."""
-    for raw in reply.splitlines():
-        line = strip_bullet(raw)
-        if not line:
-            continue
-        act = planning.vocab.read_action(line)
-        if act is not None:
-            return act if act in options else None
-    return None
-
-
-class _ModelChooser:
-    def __init__(self, ctx: RunContext, planning: PlanningTask, o: GuidedOptions) -> None:
-        self.ctx, self.planning, self.o = ctx, planning, o
-
-    def __call__(self, path: list[GroundAction], state: State, options: list[GroundAction], n: int,
-                 rec: Step) -> GroundAction:
-        words = [self.planning.vocab.action(a) for a in options]
-        grammar = choice_grammar(words) if self.o.grammar else None
-        messages = [{"role": "user", "content": choice_prompt(self.planning, path, state, words, self.o.example)}]
-        for attempt in range(2):
-            comp = self.ctx.generate(messages, label=f"{self.o.label}-step-{n}", max_tokens=self.o.max_tokens,
-                                     grammar=grammar, sample_offset=attempt, temperature=0.0 if attempt == 0 else 0.7,
-                                     meta={"step": n, "options": len(options)})[0]
-            rec.reply = comp.text
-            act = None if comp.finish_reason == "repetition" else read_choice(comp.text, self.planning, options)
-            if act is not None:
-                return act
-            rec.critique = f"the reply {comp.text.strip()[:80]!r} is not one of the listed actions"
-            messages = [*messages, {"role": "assistant", "content": comp.text},
-                        {"role": "user", "content": "That is not one of the actions I can perform now. Answer with "
-                         "exactly one line from the list:\n" + "\n".join(f"- {w}" for w in words)}]
-        rec.critique += "; took the first listed action instead"
-        return options[0]
+    ranking: list[GroundAction] = field(default_factory=list)  # the chooser's order here, best first
 
 
 def guided_search(ctx: RunContext | None, planning: PlanningTask, opts: GuidedOptions | None = None) -> GuidedOutcome:
-    """Search with the model (or random choice) as the heuristic; see the module docstring.
-    `ctx` may be None for the random chooser (no model, no events)."""
+    """Search with the model (or a control) as the heuristic; see the module docstring.
+    `ctx` may be None for the random and greedy choosers (no model, no events)."""
     o = opts or GuidedOptions()
     if o.chooser not in CHOOSERS:
         raise ValueError(f"chooser must be one of {', '.join(CHOOSERS)}")
-    if ctx is None and o.chooser == "model":
-        raise ValueError("the model chooser needs a RunContext")
+    if o.scorer not in SCORERS or o.norm not in NORMS:
+        raise ValueError(f"scorer must be one of {', '.join(SCORERS)} and norm one of {', '.join(NORMS)}")
     view, vocab = planning.task.strips, planning.vocab
     rng = random.Random(f"{o.seed}:{planning.task.name}:{planning.task.problem_text}")
-    choose_model = _ModelChooser(ctx, planning, o) if ctx is not None and o.chooser == "model" else None
+    chooser: Chooser
+    if o.chooser == "model":
+        if ctx is None:
+            raise ValueError("the model chooser needs a RunContext")
+        chooser = (LogprobChooser if o.scorer == "logprobs" else GenerateChooser)(ctx, planning, o)
+    elif o.chooser == "greedy":
+        chooser = GreedyChooser(planning, rng)
+    else:
+        chooser = RandomChooser(rng)
     grounded = planning.ground_actions()
     start = initial_state(view)
     visited: set[State] = {start}
@@ -213,10 +182,18 @@ def guided_search(ctx: RunContext | None, planning: PlanningTask, opts: GuidedOp
                    unmet_goals=[vocab.literal(g) for g in unmet])
         if len(options) == 1:
             act = options[0]
-        elif choose_model is not None:
-            act = choose_model(path, node.state, options, out.moves, rec)
         else:
-            act = rng.choice(options)
+            act = next((a for a in node.ranking if a in options), None)
+            if act is not None:
+                rec.reused = True
+                rec.critique = "the next action of the ranking made at this state before (no new model call)"
+            else:  # first visit, or the ranking made here is used up: ask for the remaining options
+                out.rankings += 1
+                node.ranking = chooser.rank(path, node.state, options, out.moves, rec)
+                act = next((a for a in node.ranking if a in options), None)
+                if act is None:
+                    node.ranking, act = list(options), options[0]
+                    rec.critique = "the chooser ranked none of the listed actions: took the first listed"
         rec.choice, rec.action = vocab.action(act), act.pddl()
         node.tried.add(act)
         nxt = step(view, node.state, act)

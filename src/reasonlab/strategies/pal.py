@@ -22,6 +22,7 @@ Exemplars: the built-in worked programs, or (``exemplars=POOL.jsonl``, e.g. from
 
 from __future__ import annotations
 
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,12 +30,13 @@ from typing import Any
 
 from ..answers import render_value, truth_words, vote_key
 from ..context import RunContext
-from ..exemplars import resolve, select
+from ..exemplars import resolve, select, symbolic_programs
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..sandbox import Limits, SandboxResult, run_code
 from .base import Options, Strategy, StrategyError, opt, register
 from .confidence import check_measure, failed, sample_record, settled, weight_of
+from .pal_exemplars import BUILTIN, SETS
 from .program import (  # noqa: F401 - re-exported: pal is where users look for them
     Entry,
     build_program,
@@ -46,41 +48,36 @@ from .program import (  # noqa: F401 - re-exported: pal is where users look for 
 from .self_consistency import Sample as VotePath
 from .self_consistency import confidence_vote, round_sizes, tally
 
-# Worked examples written for this project: (question, program).
-EXEMPLARS: list[tuple[str, str]] = [
-    ("A baker makes 48 rolls. She sells 3 bags of 8 rolls each and gives away 5 rolls. "
-     "How many rolls does she have left?",
-     "def solution():\n"
-     "    rolls_made = 48\n"
-     "    rolls_sold = 3 * 8\n"
-     "    rolls_given = 5\n"
-     "    rolls_left = rolls_made - rolls_sold - rolls_given\n"
-     "    return rolls_left"),
-    ("A train travels 150 km in 2.5 hours. At the same speed, how far does it travel in 4 hours?",
-     "def solution():\n"
-     "    speed = 150 / 2.5  # km per hour\n"
-     "    distance = speed * 4\n"
-     "    return distance"),
-    ("Tom has twice as many marbles as Ana. Together they have 36 marbles. How many marbles does Tom have?",
-     "def solution():\n"
-     "    # ana + 2 * ana = 36\n"
-     "    ana = 36 / 3\n"
-     "    tom = 2 * ana\n"
-     "    return tom"),
-    ("A shirt costs $40. It is on sale for 25% off, and then a $3 coupon is applied. What is the final price?",
-     "def solution():\n"
-     "    price = 40\n"
-     "    sale_price = price * (1 - 0.25)\n"
-     "    final_price = sale_price - 3\n"
-     "    return final_price"),
-]
+EXEMPLARS = BUILTIN  # the default worked programs (tree imports them as PROGRAMS)
 
 INSTRUCTION = ("Solve the problem by writing a Python program. Define a function solution() that "
                "computes the answer step by step with clearly named variables and returns it. "
                "Use only the standard library. Reply with the program in one ```python code block.")
 REPAIR = ("Running your program failed:\n{error}\n\nFix the program. Reply with the complete corrected "
           "program in one ```python code block; solution() must return the answer.")
+SIGN = ("Your program returned {value}, but the question asks for an amount that cannot be negative. Check "
+        "which quantity is subtracted from which, and every other step; reply with the complete corrected "
+        "program in one ```python code block.")
 NO_CODE = "Your reply contained no Python program. Reply with a program in one ```python code block that defines solution()."
+
+_NEGATIVES_POSSIBLE = re.compile(r"(?<![\w.])-\s?\$?\d|\bnegative\b|\bbelow zero\b|\bminus\b|\btemperature|"
+                                 r"\bdegrees?\b|\bsea level\b|\bnet (?:change|loss|gain)\b", re.IGNORECASE)
+
+
+def expects_non_negative(problem: Problem, kind: str) -> bool:
+    """A number question whose text gives no hint that the answer may be negative (no negative
+    literal, no temperature, no "below zero"): a word problem's count, price or time."""
+    return kind == "number" and not _NEGATIVES_POSSIBLE.search(problem.render())
+
+
+def sign_error(answer: str | None) -> str | None:
+    """The repair message for a negative number answer, else None."""
+    try:
+        value = float(str(answer).replace(",", ""))
+    except ValueError:
+        return None
+    return SIGN.format(value=answer) if value < 0 else None
+
 
 # -- one program, run and repaired -----------------------------------------------------------
 LOOP = "loop"  # the error of an attempt the model layer stopped as a repetition loop
@@ -118,7 +115,8 @@ class PALOptions(Options):
     rounds: int = opt(2, "self-repair rounds: on an error, timeout or no answer the error goes back to the model")
     retry_temperature: float = opt(0.7, "temperature of repair and retry rounds (each with a seed of its own)")
     shots: int = opt(3, "worked program examples shown before the question")
-    exemplars: str = opt("builtin", "builtin = the worked programs here; or a pool .jsonl of verified programs "
+    exemplars: str = opt("builtin", "builtin = four short worked programs; gsm8k = eight GSM8K-train programs "
+                                    "(PAL paper format, use shots=8); or a pool .jsonl of verified programs "
                                     "(reasonlab bootstrap -s pal)")
     selection: str = opt("fixed", "with a pool: fixed = its first `shots`; similar = most similar by procedure")
     confidence: str = opt("none", "weight program votes by token confidence: none | lowest | mean | tail")
@@ -128,6 +126,9 @@ class PALOptions(Options):
                              "is settled at this share (0 = draw all)")
     settle_rule: str = opt("safe", "safe = only when the remaining programs cannot overtake the leader; share = "
                                    "on the share alone (DeepConf)")
+    sign_check: bool = opt(True, "a negative answer to a number question with no hint of negatives goes back "
+                                 "for repair like an error (kept if no repair round fixes it)")
+    warmup: int = opt(2, "with settle: programs in the first round; then one at a time (0 = half of k first)")
     timeout_s: float = opt(5.0, "wall-clock limit of each program run, seconds")
     memory_mb: int = opt(512, "memory limit of each program run, MiB")
     unsafe_exec: bool = opt(False, "where no sandbox is available, run programs without isolation")
@@ -184,8 +185,15 @@ class PAL(Strategy):
         o = self.options
         if o.shots < 0:
             raise StrategyError(f"option shots must be 0 or more, got {o.shots}")
-        if o.exemplars in ("builtin", "", "auto"):
-            return EXEMPLARS[:o.shots], {"set": "builtin"}
+        if o.exemplars in ("builtin", "", "auto"):  # a symbolic question gets programs of its own form
+            sym = symbolic_programs(problem.render(), o.shots)
+            if sym is not None:
+                return ([(ex.question, ex.solution) for ex in sym.exemplars],
+                        {"set": sym.method, "selection": "similar", "ids": [ex.id for ex in sym.exemplars]})
+        if o.exemplars in ("", "auto"):
+            return BUILTIN[:o.shots], {"set": "builtin"}
+        if o.exemplars in SETS:
+            return SETS[o.exemplars][:o.shots], {"set": o.exemplars}
         if o.selection not in ("fixed", "similar"):
             raise StrategyError(f"option selection must be fixed or similar, got {o.selection!r}")
         name, pool = resolve(o.exemplars, answer_kind(problem), pool=True)
@@ -208,7 +216,16 @@ class PAL(Strategy):
         return msgs
 
     def repair_message(self, error: str) -> str:
+        if error.startswith(SIGN[:21]):
+            return error
         return NO_CODE if error == "no program" else REPAIR.format(error=error)
+
+    @staticmethod
+    def check_sign(a: Attempt, non_negative: bool) -> Attempt:
+        """With `non_negative`, a negative answer becomes the attempt's error (its answer is kept)."""
+        if non_negative and a.error is None:
+            a.error = sign_error(a.answer)
+        return a
 
     # -- running ---------------------------------------------------------------------------------
     def limits(self) -> Limits:
@@ -249,7 +266,7 @@ class PAL(Strategy):
         return a, r
 
     def repair(self, ctx: RunContext, base: list[dict[str, str]], program: Program, k: int,
-               form: tuple[str, tuple[str, str]]) -> None:
+               form: tuple[str, tuple[str, str]], non_negative: bool = False) -> None:
         """Up to `rounds` more attempts: a loop is drawn again from `base`; an error goes back for repair.
 
         Every round samples at `retry_temperature` with sample index round·k + index (a seed of its own).
@@ -269,7 +286,7 @@ class PAL(Strategy):
                              max_tokens=o.max_tokens, sample_offset=rnd * k + program.index,
                              meta={"sample": program.index, "round": rnd})[0]
             a, _ = self.execute(ctx, c, rnd, program.index, form, temperature)
-            program.attempts.append(a)
+            program.attempts.append(self.check_sign(a, non_negative))
             history = self._extend(base if fresh else history, base, a)
 
     def _extend(self, history: list[dict[str, str]], base: list[dict[str, str]], a: Attempt) -> list[dict[str, str]]:
@@ -287,11 +304,12 @@ class PAL(Strategy):
         k = max(1, o.samples)
         kind = answer_kind(problem)
         form = (kind, truth_words(problem.text, problem.choices, problem.meta))
+        non_negative = o.sign_check and expects_non_negative(problem, kind)
         pairs, ex_info = self.exemplar_pairs(problem)
         base = self.messages(problem, pairs)
         temperature = o.temperature if (k == 1 or o.temperature > 0) else 0.7
         weighted = o.confidence != "none"
-        sizes = round_sizes(k, 0) if (weighted and o.settle > 0 and k > 1) else [k]
+        sizes = round_sizes(k, 1 if o.warmup > 0 else 0, o.warmup) if (weighted and o.settle > 0 and k > 1) else [k]
         programs: list[Program] = []
         for size in sizes:
             start = len(programs)
@@ -302,9 +320,9 @@ class PAL(Strategy):
                 first = list(pool.map(lambda c, i: self.execute(ctx, c, 0, i, form, temperature)[0],
                                       outs, [p.index for p in batch]))
             for p, a in zip(batch, first, strict=True):
-                p.attempts.append(a)
+                p.attempts.append(self.check_sign(a, non_negative))
                 if o.rounds > 0:
-                    self.repair(ctx, base, p, k, form)
+                    self.repair(ctx, base, p, k, form, non_negative)
             programs += batch
             if len(sizes) > 1:
                 paths = self.vote_paths(programs, kind)

@@ -1,33 +1,44 @@
-"""plan-guided and plan-random-guided: a depth-first search over the simulator's states where the
-model (or, as the honest control, a uniform random choice at the same step budget) picks the next
-action among those applicable now; repeated states and dead ends backtrack; the final plan is
-returned only when the validator accepted it."""
+"""plan-guided, plan-random-guided and plan-greedy-guided: a depth-first search over the simulator's
+states where the model (or, as the honest controls at the same step budget, a uniform random choice,
+or the greedy count of goals achieved minus undone) ranks the actions applicable now; repeated
+states and dead ends backtrack to the next-ranked action; the final plan is returned only when the
+validator accepted it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..context import RunContext
+from ..errors import InputError
 from ..problem import Prediction, Problem
 from .base import Options, Strategy, opt, register
 
 
 @dataclass
 class PlanGuidedOptions(Options):
-    max_tokens: int = opt(48, "token limit of each choice")
+    scorer: str = opt("logprobs", "model choice: 'logprobs' scores every listed action as the reply (no text "
+                      "generated; ranking kept for backtracking) or 'generate' (the model writes one)")
+    norm: str = opt("mean", "logprobs: per-token 'mean' or total 'sum' of an option's log-probabilities")
+    effects: bool = opt(False, "list with each action the goals it achieves or undoes (computed by the simulator)")
+    max_tokens: int = opt(48, "token limit of each written choice (scorer 'generate')")
     budget: int = opt(40, "most moves (choices and forced moves); backtracking is free")
     max_depth: int = opt(30, "a path this long counts as a dead end")
-    grammar: bool = opt(True, "constrain each reply to the listed actions (GBNF, where supported)")
+    grammar: bool = opt(True, "scorer 'generate': constrain each reply to the listed actions (GBNF, where supported)")
     example: bool = opt(True, "show the solved example in every choice prompt")
 
 
 def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, chooser: str) -> Prediction:
-    from ..planning.guided import GuidedOptions, guided_search
+    from ..planning.guided import NORMS, SCORERS, GuidedOptions, guided_search
     from ..planning.render import plan_lines
     from ..planning.task import planning_task
 
+    if o.scorer not in SCORERS:
+        raise InputError(f"scorer must be one of {', '.join(SCORERS)}, not {o.scorer!r}")
+    if o.norm not in NORMS:
+        raise InputError(f"norm must be one of {', '.join(NORMS)}, not {o.norm!r}")
     planning = planning_task(problem)
     out = guided_search(ctx, planning, GuidedOptions(budget=o.budget, max_depth=o.max_depth, chooser=chooser,
+                                                     scorer=o.scorer, norm=o.norm, effects=o.effects,
                                                      grammar=o.grammar, max_tokens=o.max_tokens, seed=ctx.seed,
                                                      example=o.example))
     details = out.to_dict()
@@ -41,8 +52,8 @@ def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, c
 @register
 class PlanGuided(Strategy):
     name = "plan-guided"
-    description = ("Verifier-guided planning: the model picks each next action among those the simulator "
-                   "says are applicable; repeated states and dead ends backtrack; the plan is validated.")
+    description = ("Verifier-guided planning: the model ranks the actions the simulator says are applicable "
+                   "(log-probability of each); repeated states and dead ends backtrack; the plan is validated.")
     Options = PlanGuidedOptions
 
     def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
@@ -58,3 +69,14 @@ class PlanRandomGuided(Strategy):
 
     def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
         return guided_prediction(ctx, problem, self.options, "random")
+
+
+@register
+class PlanGreedyGuided(Strategy):
+    name = "plan-greedy-guided"
+    description = ("The control for plan-guided with effects: the same search ranking actions by goals achieved "
+                   "minus goals undone (the simulator's annotation alone, no model; ties in seeded random order).")
+    Options = PlanGuidedOptions
+
+    def solve(self, ctx: RunContext, problem: Problem) -> Prediction:
+        return guided_prediction(ctx, problem, self.options, "greedy")

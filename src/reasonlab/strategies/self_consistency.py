@@ -17,7 +17,9 @@ Early stop (beyond the paper, ``early_stop=true``): samples are drawn in rounds 
 continue across rounds through `sample_offset`, so sample i has the seed and cache entry it has
 in a full run). After each round the vote stops as soon as no assignment of the remaining samples
 could change the winner under the rule above; `details.early_stop` reports how many samples that
-saved. Where a sample depends only on its index (cached samples, the scripted model) the answer
+saved. On a backend that decodes the samples together (`ctx.can_settle`: the llama engine) the k
+samples start as one batch instead, and the rest stop as soon as the ended ones settle the vote
+(`settle_check`). Where a sample depends only on its index (cached samples, the scripted model) the answer
 is exactly the full-k answer; llama.cpp's numerics vary with the number of sequences decoded
 together, so there a sample drawn in a small round can differ from the same index drawn in a
 batch of k (the vote is then over an equally valid set of samples).
@@ -142,15 +144,32 @@ def decided(paths: list[Sample], remaining: int) -> bool:
     return True
 
 
-def round_sizes(k: int, round_size: int) -> list[int]:
-    """Sizes of the early-stop rounds: round_size each, or (0) half of k first, then k/8 at a time."""
-    if round_size > 0:
-        sizes = [round_size] * (k // round_size)
-        if k % round_size:
-            sizes.append(k % round_size)
-        return sizes
-    first = math.ceil(k / 2)
-    step = max(1, k // 8)
+def settle_check(o: Any, kind: str, weighted: bool, first: int) -> Any:
+    """`settle` for a backend that stops a batch's other samples (`ctx.can_settle`): settled once
+    `first` samples have ended and the confidence rule holds (settle > 0), else once no answer can
+    still overtake the leader (samples end out of index order, so a tie counts as not settled)."""
+    def check(done: dict[int, Any]) -> bool:
+        if len(done) < first:
+            return False
+        paths = make_paths([done[i] for i in sorted(done)], kind, measure=o.confidence, window=o.window)
+        remaining = o.samples - len(paths)
+        if weighted and o.settle > 0:
+            vote = confidence_vote(paths, o.keep)
+            kept = [p for p in paths if p.kept and p.key is not None]
+            return settled(vote.weights, sum(p.weight for p in kept), remaining,
+                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle, o.settle_rule)
+        counts = [*sorted(tally(paths).counts.values(), reverse=True), 0, 0]
+        return counts[0] > counts[1] + remaining
+    return check
+
+
+def round_sizes(k: int, round_size: int, first: int = 0) -> list[int]:
+    """Sizes of the early-stop rounds (waves): a first wave of `first` samples (0: round_size, or half
+    of k), then round_size each (0: k/8 at a time)."""
+    if first <= 0 and round_size > 0:
+        first = round_size
+    first = min(k, first) if first > 0 else math.ceil(k / 2)
+    step = round_size if round_size > 0 else max(1, k // 8)
     sizes = [first]
     while sum(sizes) < k:
         sizes.append(min(step, k - sum(sizes)))
@@ -165,6 +184,7 @@ class SelfConsistencyOptions(FewShotOptions):
                                  "none = zero-shot 'Let's think step by step.' prompt")
     early_stop: bool = opt(False, "draw in rounds and stop once the remaining samples cannot change the winner")
     round_size: int = opt(0, "samples per early-stop round; 0 = half of k first, then k/8 per round")
+    warmup: int = opt(0, "samples in the first early-stop round (DeepConf's warm-up); 0 = round_size, or half of k")
     confidence: str = opt("none", "confidence-weighted vote (DeepConf): none | lowest (sliding-window group) "
                                   "| mean | tail, from token log-probabilities")
     window: int = opt(16, "tokens per sliding window of the lowest/tail confidence")
@@ -200,13 +220,17 @@ class SelfConsistency(Strategy):
         kind = answer_kind(problem)
         msgs, ex_info = cot_prompt(problem, o)
         in_rounds = o.early_stop or (weighted and o.settle > 0)
-        sizes = round_sizes(o.samples, o.round_size) if in_rounds else [o.samples]
+        sizes = round_sizes(o.samples, o.round_size, o.warmup) if in_rounds else [o.samples]
+        stop = None
+        if in_rounds and ctx.can_settle:  # one batch of k: the backend stops the rest once the vote settles
+            stop, sizes = settle_check(o, kind, weighted, first=sizes[0]), [o.samples]
         paths: list[Sample] = []
         rounds = 0
         for size in sizes:
             outs = ctx.generate(msgs, n=size, sample_offset=len(paths), label="sample",
-                                temperature=o.temperature, max_tokens=o.max_tokens)
-            paths += make_paths(outs, kind, start=len(paths), measure=o.confidence, window=o.window)
+                                temperature=o.temperature, max_tokens=o.max_tokens, settle=stop)
+            paths += [p for p in make_paths(outs, kind, start=len(paths), measure=o.confidence, window=o.window)
+                      if p.finish != "settled"]
             rounds += 1
             vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
             ctx.emit("vote", {"counts": vote.counts, "weights": vote.weights, "winner": vote.winner,

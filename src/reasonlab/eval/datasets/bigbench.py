@@ -7,7 +7,14 @@ that task is used (one pass over the archive, ~10 s; all tasks unpacked would ta
 no network is needed. Generative examples (`target`, one text or a list of accepted texts) and
 multiple-choice examples (`target_scores`: option → score, the highest is correct; options are
 shuffled with a seed per example, since the files often list the correct one first) are read;
-programmatic tasks (task.py only) are not supported.
+a task's `example_input_prefix` (word_sorting's "\nList: ") goes between its prefix and the input.
+Programmatic tasks (task.py only) are read where bigbench_programs.py repeats their generator
+(boolean_expressions, multistep_arithmetic); others are refused.
+
+pip ≥ 26 refuses to finish downloading bigbench 1.0.0 (its metadata names a `file://` dependency,
+which PyPI distributions may no longer declare) after it has fetched and unpacked the sdist; the
+download then runs with `--no-clean` in a private temporary folder, and the task files of the
+unpacked tree are packed into `bigbench-1.0.0-tasks.tar.gz`, read like the original archive.
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ import random
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from ...errors import InputError, ReasonlabError
 from .base import Dataset, Item, register
+from .bigbench_programs import program_items
 
 VERSION = "1.0.0"
 _lock = threading.Lock()
@@ -44,23 +53,39 @@ def tasks_dir() -> Path:
 
 def _download(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    found = sorted(dest.glob(f"bigbench-{VERSION}.tar.gz"))
+    found = sorted(dest.glob(f"bigbench-{VERSION}*.tar.gz"))
     if found:
         return found[0]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-           "--no-build-isolation", f"bigbench=={VERSION}", "-d", str(dest)]
     print(f"reasonlab: fetching the BIG-bench {VERSION} source archive (~360 MB, once) into {dest}",
           file=sys.stderr)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    found = sorted(dest.glob(f"bigbench-{VERSION}.tar.gz"))
+    with tempfile.TemporaryDirectory(prefix="bigbench-pip-", dir=dest) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--no-clean",
+               "--no-build-isolation", f"bigbench=={VERSION}", "-d", str(dest)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TMPDIR": tmp})
+        found = sorted(dest.glob(f"bigbench-{VERSION}.tar.gz"))
+        trees = sorted(Path(tmp).glob("pip-download-*/bigbench*/bigbench/benchmark_tasks"))
+        if not found and trees:
+            found = [pack_tasks(trees[0], dest / f"bigbench-{VERSION}-tasks.tar.gz")]
     if not found:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise ReasonlabError(f"could not download bigbench=={VERSION} with pip: {tail[0]}")
     return found[0]
 
 
+def pack_tasks(tree: Path, out: Path) -> Path:
+    """Pack the task.json/task.py files of an unpacked `benchmark_tasks` folder as an archive `unpack` reads."""
+    partial = out.with_name(out.name + ".partial")
+    with tarfile.open(partial, "w:gz", compresslevel=1) as tar:
+        for path in sorted(tree.rglob("task.*")):
+            if path.name in ("task.json", "task.py") and path.is_file():
+                tar.add(path, arcname=f"bigbench-{VERSION}/bigbench/benchmark_tasks/{path.relative_to(tree)}")
+    partial.rename(out)
+    return out
+
+
 def unpack(archive: Path, root: Path, task: str) -> int:
-    """Unpack the task.json files of one task (and its subtasks) into root/task; returns how many.
+    """Unpack the task.json files of one task (and its subtasks; a programmatic task's task.py) into
+    root/task; returns how many.
 
     The same pass writes root/index.txt, the names of every task in the archive.
     """
@@ -69,11 +94,11 @@ def unpack(archive: Path, root: Path, task: str) -> int:
     count = 0
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
-            if not member.isfile() or not member.name.endswith("/task.json"):
+            if not member.isfile() or not member.name.endswith(("/task.json", "/task.py")):
                 continue
             _, sep, rel = member.name.partition("/bigbench/benchmark_tasks/")
             parts = Path(rel).parts
-            if not sep or ".." in parts or len(parts) < 2:
+            if not sep or ".." in parts or len(parts) < 2 or (parts[-1] == "task.py" and len(parts) != 2):
                 continue
             names.add(parts[0])
             if parts[0] != task:
@@ -117,7 +142,7 @@ def parse_task(data: dict, where: str) -> list[Item]:
     examples = data.get("examples")
     if not isinstance(examples, list) or not examples:
         raise InputError(f"{where}: no 'examples' list (programmatic tasks are not supported)")
-    prefix = str(data.get("task_prefix") or "")
+    prefix = str(data.get("task_prefix") or "") + str(data.get("example_input_prefix") or "")
     items = []
     for i, ex in enumerate(examples):
         if not isinstance(ex, dict) or "input" not in ex:
@@ -169,6 +194,11 @@ class BigBenchDataset(Dataset):
 
     def items(self) -> Iterator[Item]:
         if self._items is None:
+            task = ensure_task(self.parts[0])
+            if (task / "task.py").is_file() and not any(task.rglob("task.json")):
+                self._items = program_items(self.parts[0], task / "task.py", "/".join(self.parts[1:]) or None)
+                yield from self._items
+                return
             path = self.path()
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))

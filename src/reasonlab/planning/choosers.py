@@ -1,0 +1,207 @@
+"""Who ranks the actions at a node of the guided search (planning/guided.py).
+
+A chooser returns the listed actions in the order it would try them, best first; the search keeps
+that ranking at the node, so a backtrack to the node takes the next-ranked action without asking
+again. A ranking may be partial (one action): when none of its actions is left, the search asks
+again for the remaining ones.
+
+- `LogprobChooser` (the default model chooser): one prompt, and the log-probability of each
+  option's words as the reply (`ctx.logprobs`), summed or averaged per token; no text is generated.
+- `GenerateChooser`: the model writes its choice (grammar-constrained where supported), one action
+  per call; the fallback for backends without log-probabilities.
+- `RandomChooser`: the uniform control (one action per call, as before the rankings existed).
+- `GreedyChooser`: a control without a model that uses the simulator's annotation only (goals an
+  action achieves minus goals it undoes, ties broken at random), to show what a model adds over it.
+
+The choice prompt puts what never changes first (the domain, the example, the statement) and what
+changes last (the plan so far, the state, the goals not met, the options), so a backend's prompt
+cache keeps the shared prefix.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Protocol
+
+from ..context import RunContext
+from ..models.base import NotSupported
+from .grammar import choice_grammar
+from .parse import strip_bullet
+from .pddl import GroundAction, StripsView
+from .render import PLAN_END, Vocabulary, join_words, plan_lines, state_words, statement
+from .simulate import State, step, unmet_goals
+from .task import PlanningTask
+
+Step = Any  # guided.Step (guided.py imports this module, so not the other way round)
+GuidedOptions = Any  # guided.GuidedOptions
+
+QUESTION = ("Which action should I perform next to reach the goal? Answer with exactly one action from the list, "
+            "written as it appears there.")
+
+
+def effects(view: StripsView, vocab: Vocabulary, state: State, act: GroundAction) -> tuple[list[str], list[str]]:
+    """(goals the action achieves, goals it undoes), in words; computed by the simulator."""
+    nxt = step(view, state, act)
+    if nxt is None:
+        return [], []
+    before, after = set(unmet_goals(view, state)), set(unmet_goals(view, nxt))
+    achieved = [vocab.literal(g) for g in view.goal if g in before and g not in after]
+    undone = [vocab.literal(g) for g in view.goal if g not in before and g in after]
+    return achieved, undone
+
+
+def option_line(view: StripsView, vocab: Vocabulary, state: State, act: GroundAction, annotate: bool) -> str:
+    """An option as listed: its words, and with `annotate` the goals it achieves or undoes."""
+    words = vocab.action(act)
+    if not annotate:
+        return words
+    achieved, undone = effects(view, vocab, state, act)
+    notes = ([f"achieves the goal that {join_words(achieved)}"] if achieved else []) + (
+        [f"undoes the goal that {join_words(undone)}"] if undone else [])
+    return f"{words} ({'; '.join(notes)})" if notes else words
+
+
+def choice_prompt(planning: PlanningTask, path: list[GroundAction], state: State, options: list[str],
+                  example: bool = True) -> str:
+    """The task, the plan so far and the current state in words, and the actions possible now
+    (`options`: the listed lines). The unchanging part comes first (prompt-cache friendly)."""
+    vocab, view = planning.vocab, planning.task.strips
+    parts = [vocab.domain_description()]
+    ex = planning.example
+    if example and ex is not None:
+        ex_vocab = type(vocab)(ex.task.strips)
+        parts.append(f"Here is a solved example.\n{statement(ex.task, ex_vocab)}\n"
+                     f"{plan_lines(ex.plan, ex_vocab)}\n{PLAN_END}")
+    so_far = plan_lines(path, vocab) if path else "(no steps yet)"
+    unmet = [vocab.literal(g) for g in unmet_goals(view, state)]
+    parts.append(f"Now the problem to solve.\n{statement(planning.task, vocab)}\n{so_far}")
+    parts.append(f"After these steps, I have that {state_words(vocab, state)}.\n"
+                 f"Goals not met yet: {join_words(unmet)}.\n\n"
+                 "The actions I can perform now are:\n" + "\n".join(f"- {o}" for o in options) +
+                 f"\n\n{QUESTION}")
+    return "\n\n".join(parts)
+
+
+def read_choice(reply: str, planning: PlanningTask, options: list[GroundAction]) -> GroundAction | None:
+    """The listed action a reply names (its first line that reads as an action), or None."""
+    for raw in reply.splitlines():
+        line = strip_bullet(raw.split(" (")[0])
+        if not line:
+            continue
+        act = planning.vocab.read_action(line)
+        if act is not None:
+            return act if act in options else None
+    return None
+
+
+def option_score(logprobs: list[float], norm: str) -> float:
+    """A continuation's score: summed ("sum") or per-token mean ("mean") log-probability; an empty
+    or non-finite one scores -inf."""
+    if not logprobs or not all(math.isfinite(x) for x in logprobs):
+        return -math.inf
+    total = math.fsum(logprobs)
+    return total / len(logprobs) if norm == "mean" else total
+
+
+class Chooser(Protocol):
+    def rank(self, path: list[GroundAction], state: State, options: list[GroundAction], n: int,
+             rec: Step) -> list[GroundAction]: ...
+
+
+class _ModelBase:
+    def __init__(self, ctx: RunContext, planning: PlanningTask, o: GuidedOptions) -> None:
+        self.ctx, self.planning, self.o = ctx, planning, o
+
+    def lines(self, state: State, options: list[GroundAction]) -> list[str]:
+        view, vocab = self.planning.task.strips, self.planning.vocab
+        return [option_line(view, vocab, state, a, self.o.effects) for a in options]
+
+    def messages(self, path: list[GroundAction], state: State, options: list[GroundAction]) -> list[dict]:
+        prompt = choice_prompt(self.planning, path, state, self.lines(state, options), self.o.example)
+        return [{"role": "user", "content": prompt}]
+
+
+class GenerateChooser(_ModelBase):
+    """The model writes one listed action (asked again once, then the first listed is taken)."""
+
+    def rank(self, path, state, options, n, rec):
+        lines = self.lines(state, options)
+        grammar = choice_grammar(lines) if self.o.grammar else None
+        messages = self.messages(path, state, options)
+        for attempt in range(2):
+            comp = self.ctx.generate(messages, label=f"{self.o.label}-step-{n}", max_tokens=self.o.max_tokens,
+                                     grammar=grammar, sample_offset=attempt, temperature=0.0 if attempt == 0 else 0.7,
+                                     meta={"step": n, "options": len(options)})[0]
+            rec.reply = comp.text
+            act = None if comp.finish_reason == "repetition" else read_choice(comp.text, self.planning, options)
+            if act is not None:
+                return [act]
+            rec.critique = f"the reply {comp.text.strip()[:80]!r} is not one of the listed actions"
+            messages = [*messages, {"role": "assistant", "content": comp.text},
+                        {"role": "user", "content": "That is not one of the actions I can perform now. Answer with "
+                         "exactly one line from the list:\n" + "\n".join(f"- {w}" for w in lines)}]
+        rec.critique += "; took the first listed action instead"
+        return [options[0]]
+
+
+class LogprobChooser(_ModelBase):
+    """Every option scored as the reply to one choice prompt; the ranking is kept at the node.
+    A backend without log-probabilities falls back to `GenerateChooser` (noted in the step)."""
+
+    def __init__(self, ctx: RunContext, planning: PlanningTask, o: GuidedOptions) -> None:
+        super().__init__(ctx, planning, o)
+        self.fallback: GenerateChooser | None = None
+
+    def rank(self, path, state, options, n, rec):
+        if self.fallback is not None:
+            return self.fallback.rank(path, state, options, n, rec)
+        messages = self.messages(path, state, options)
+        vocab = self.planning.vocab
+        scores: list[float] = []
+        lengths: list[int] = []
+        try:
+            for k, act in enumerate(options):
+                lp = self.ctx.logprobs(messages, vocab.action(act), label=f"{self.o.label}-score-{n}.{k + 1}")
+                scores.append(option_score(lp, self.o.norm))
+                lengths.append(len(lp))
+        except NotSupported:
+            self.fallback = GenerateChooser(self.ctx, self.planning, self.o)
+            out = self.fallback.rank(path, state, options, n, rec)
+            rec.critique = ("the model gives no log-probabilities: it wrote its choice instead"
+                            + (f"; {rec.critique}" if rec.critique else ""))
+            return out
+        rec.scores = [round(s, 4) if math.isfinite(s) else None for s in scores]
+        rec.lengths = lengths
+        order = sorted(range(len(options)), key=lambda i: (-scores[i], i))  # ties: the listed order
+        return [options[i] for i in order]
+
+
+class RandomChooser:
+    """Uniform choice, one action per call (re-asked on each visit: the control as first measured)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def rank(self, path, state, options, n, rec):
+        return [self.rng.choice(options)]
+
+
+class GreedyChooser:
+    """No model: rank by goals achieved minus goals undone (the same annotation `effects` lists),
+    ties in a seeded random order."""
+
+    def __init__(self, planning: PlanningTask, rng: random.Random) -> None:
+        self.planning, self.rng = planning, rng
+
+    def rank(self, path, state, options, n, rec):
+        view, vocab = self.planning.task.strips, self.planning.vocab
+        gain = {}
+        for a in options:
+            achieved, undone = effects(view, vocab, state, a)
+            gain[a] = len(achieved) - len(undone)
+        shuffled = list(options)
+        self.rng.shuffle(shuffled)
+        ranked = sorted(shuffled, key=lambda a: -gain[a])  # stable: ties keep the shuffled order
+        rec.scores = [float(gain[a]) for a in options]
+        return ranked
