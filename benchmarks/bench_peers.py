@@ -145,6 +145,8 @@ def main() -> None:
     ap.add_argument("--start", type=int, default=200, help="first GSM8K train position (0-199: the report slice)")
     ap.add_argument("--stop", default="confidence=mean,settle=0.7,settle_rule=share,warmup=3,round_size=1",
                     help="self-consistency options that stop drawing once the vote is settled ('' = none)")
+    ap.add_argument("--exemplars", default="auto", help="reasonlab's exemplars option (auto: its few-shot default; "
+                    "none: zero-shot 'Let's think step by step')")
     ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, any of: {', '.join(SYSTEMS)}")
     args = ap.parse_args()
     wanted = [x.strip() for x in args.systems.split(",") if x.strip()]
@@ -180,7 +182,7 @@ def main() -> None:
     try:
         workers = {s: Worker(s, url, "bench", args.k, args.max_tokens, sc_path) for s in ("optillm", "dspy")
                    if s in wanted}
-        opts = {"samples": args.k, "max_tokens": args.max_tokens, "cache": False, "exemplars": "none"}
+        opts = {"samples": args.k, "max_tokens": args.max_tokens, "cache": False, "exemplars": args.exemplars}
 
         def ours(model, q, **more):
             t0 = time.perf_counter()
@@ -218,7 +220,7 @@ def main() -> None:
     print(f"## Self-consistency k={args.k} against peers — {stamp()}")
     print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model} ({Path(path).name}); "
           f"GSM8K train {args.start}-{args.start + args.questions - 1} x {args.repeats} interleaved repeats; "
-          f"max_tokens {args.max_tokens}; stopping options: {args.stop or 'none'}\n")
+          f"max_tokens {args.max_tokens}; reasonlab exemplars {args.exemplars}; stopping options: {args.stop or 'none'}\n")
     print(f"| system | median s / question | vs {ref} | accuracy | samples / question | completion tokens / question "
           "| samples over max_tokens |")
     print("|---|---|---|---|---|---|---|")

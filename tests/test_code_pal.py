@@ -153,6 +153,18 @@ def test_no_code_reply_asks_for_a_program():
 
 @needs_sandbox
 @pytest.mark.sandbox
+def test_unparseable_program_gets_its_syntax_error_back():
+    unbalanced = "```python\nresult = ((3 + 4) * (2 - 5)\nprint(result)\n```"
+    m = ScriptedModel(replies=[unbalanced, GOOD])
+    r = run(Q, "pal", m, cache=False)
+    assert r.answer == "29"
+    assert "SyntaxError" in r.details["rounds"][0]["error"]
+    repair = m.received[1][-1]["content"]
+    assert "SyntaxError" in repair and "no Python program" not in repair and "line 1" in repair
+
+
+@needs_sandbox
+@pytest.mark.sandbox
 def test_zero_rounds_means_no_repair():
     m = ScriptedModel(replies=["```python\ndef solution():\n    return 1/0\n```", GOOD])
     r = run(Q, "pal", m, cache=False, rounds=0)
@@ -391,3 +403,11 @@ def test_which_questions_expect_a_non_negative_answer():
     assert not expects_non_negative(Problem("What is -3 plus 1?"), "number")
     assert not expects_non_negative(Problem(Q), "text")
     assert sign_error("-1,200") and sign_error("12") is None and sign_error("abc") is None
+
+
+def test_syntax_error_names_the_line():
+    from reasonlab.strategies.program import syntax_error
+
+    assert syntax_error("```python\nx = 1\ny = ((x + 2)\n```").startswith("SyntaxError")
+    assert "line 2: y = ((x + 2)" in syntax_error("```python\nx = 1\ny = ((x + 2)\n```")
+    assert syntax_error("```python\nx = 1\n```") is None and syntax_error("no code here") is None

@@ -140,19 +140,24 @@ def test_scoring_runs_between_decode_steps(model):
 
 
 def test_on_done_stops_the_other_samples_of_the_request(model):
-    p = GenParams(temperature=0.9, max_tokens=48, seed=3)
+    # hot sampling of a one-word question: some samples stop at once, others ramble on
+    p = GenParams(temperature=1.3, max_tokens=64, seed=11)
     model.reset_cache()
     ended: list[int] = []
 
     def on_done(index, completion):
         ended.append(index)
-        return len(ended) >= 2  # "settled" after two samples
+        return True  # settled by the first sample that ends
 
-    outs = model.generate_stream(_msgs("Tell a short story about a cat."), p, n=6, on_done=on_done)
+    outs = model.generate_stream(_msgs("Reply with one word: what colour is grass?"), p, n=6, on_done=on_done)
     reasons = [c.finish_reason for c in outs]
-    assert len(outs) == 6 and reasons.count("settled") == 4 and len(ended) == 2
-    assert all(outs[i].finish_reason in ("stop", "length") for i in ended)
-    assert all(c.completion_tokens < p.max_tokens for c in outs if c.finish_reason == "settled")
+    assert len(outs) == 6 and ended and reasons.count("settled") >= 1, reasons
+    assert all(outs[i].finish_reason in ("stop", "length") for i in ended) and len(ended) == 1
+    first = outs[ended[0]].completion_tokens
+    # the sample that read the prompt is one token ahead of its copies; the others sampled once
+    # more in the step the first ended, then stopped: none ran on
+    for c in outs:
+        assert c.completion_tokens <= first + 2 and c.finish_reason in ("stop", "length", "settled")
     # the engine is free again: a plain call afterwards runs normally
     assert model.generate(_msgs(CONFIDENT[0]), GenParams(max_tokens=8))[0].completion_tokens > 0
 

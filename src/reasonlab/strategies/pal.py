@@ -44,6 +44,7 @@ from .program import (  # noqa: F401 - re-exported: pal is where users look for 
     extract_code,
     find_entry,
     read_output,
+    syntax_error,
 )
 from .self_consistency import Sample as VotePath
 from .self_consistency import confidence_vote, round_sizes, tally
@@ -150,7 +151,7 @@ class Program:
 def program_error(a: Attempt, r: SandboxResult | None) -> str | None:
     """The feedback for a failed attempt, or None when it produced an answer."""
     if a.code is None:
-        return "no program"
+        return a.error or "no program"
     if r is None:
         return a.error
     if r.limit:
@@ -251,7 +252,7 @@ class PAL(Strategy):
                                  "error": "stopped as a loop", "limit": None, "entry": None})
             return a, None
         if code is None:
-            a.error = "no program"
+            a.error = syntax_error(reply) or "no program"  # an unparseable block: the model gets its SyntaxError
             return a, None
         entry = find_entry(code, self.entry_preference)
         a.entry = f"{entry.name}()" if entry.kind == "function" else (entry.name or "stdout")
@@ -261,6 +262,8 @@ class PAL(Strategy):
         a.answer = render_value(a.value, *form) if r.ok else None
         a.stderr, a.exit_code, a.limit, a.seconds = r.stderr[-2000:], r.exit_code, r.limit, r.seconds
         a.error = program_error(a, r)
+        if a.error is not None and (bad := syntax_error(reply)):  # only a fragment of the block was run
+            a.error = f"{bad}\n(Only the lines that parse were run; that gave:)\n{a.error}"
         ctx.emit("program", {"sample": sample, "round": rnd, "code": code, "answer": a.answer,
                              "error": a.error, "limit": a.limit, "entry": a.entry})
         return a, r

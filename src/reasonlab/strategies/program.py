@@ -71,6 +71,25 @@ def extract_code(text: str) -> str | None:
     return span
 
 
+def syntax_error(text: str) -> str | None:
+    """Why the reply's largest fenced Python block does not parse (None when there is no such block or
+    it parses), for the repair message: a model must see its SyntaxError, not "no program"."""
+    blocks = [body.strip() for lang, body in _FENCE.findall(text or "")
+              if body.strip() and lang.lower() in ("", "python", "py", "python3")]
+    if not blocks:
+        return None
+    code = max(blocks, key=len)
+    try:
+        ast.parse(code)
+    except SyntaxError as e:
+        lines = code.splitlines()
+        where = f" in line {e.lineno}: {lines[e.lineno - 1].strip()[:200]}" if e.lineno and 0 < e.lineno <= len(lines) else ""
+        return f"SyntaxError: {e.msg}{where}"
+    except ValueError as e:  # e.g. a NUL byte in the source
+        return f"the program cannot be read: {e}"
+    return None
+
+
 @dataclass
 class Entry:
     """How the answer is read from a program: call a function, or read a variable / the printout."""
