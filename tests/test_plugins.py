@@ -176,3 +176,29 @@ def test_registry_keeps_builtins_and_skips_wrong_kinds(tmp_path, monkeypatch, ca
     assert any("plugin 'thing' (reasonlab.test_group) skipped: 42 is not a Strategy subclass" in e for e in err)
     assert any("tried to replace the built-in 'direct'" in e for e in err)
     assert set(load_plugins("reasonlab.test_group")) == {"impostor", "fine", "thing"}
+
+
+def test_registry_loaded_from_many_threads_waits_for_the_imports(tmp_path, monkeypatch):
+    """A thread asking while another imports sees the full registry, never a partial one."""
+    import threading
+
+    from reasonlab.discover import Registry
+
+    pkg = tmp_path / "slowpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from reasonlab.discover import Registry\nREG = Registry('slowpkg')\n")
+    for i in range(3):
+        (pkg / f"m{i}.py").write_text(f"import time\nfrom slowpkg import REG\ntime.sleep(0.2)\nREG['m{i}'] = {i}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import slowpkg
+
+    reg: Registry = slowpkg.REG
+    seen: list[int] = []
+    threads = [threading.Thread(target=lambda: seen.append(len(reg.loaded()))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == [3] * 6
+    for name in [m for m in sys.modules if m == "slowpkg" or m.startswith("slowpkg.")]:
+        monkeypatch.delitem(sys.modules, name)

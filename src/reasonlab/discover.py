@@ -86,15 +86,23 @@ class Registry(dict):
     def __init__(self, package: str, skip: tuple[str, ...] = (), *, group: str | None = None,
                  kind: type | None = None, key: str = "name") -> None:
         super().__init__()
-        self.package, self.skip, self._imported = package, skip, False
+        self.package, self.skip, self._imported, self._loading = package, skip, False, False
         self.group, self.kind, self.key = group, kind, key
 
     def loaded(self) -> Registry:
-        if not self._imported:
-            self._imported = True
-            import_submodules(self.package, self.skip)
-            if self.group:
-                self._add_plugins()
+        """The registry with every module imported; a thread arriving while another imports waits
+        for it (a re-entrant call from inside the imports gets the registry as it is so far)."""
+        if self._imported:
+            return self
+        with _lock:
+            if not self._imported and not self._loading:
+                self._loading = True
+                try:
+                    import_submodules(self.package, self.skip)
+                    if self.group:
+                        self._add_plugins()
+                finally:
+                    self._imported, self._loading = True, False
         return self
 
     def sorted(self) -> dict:
