@@ -129,8 +129,12 @@ def test_five_process_tree_is_held_under_the_cap_with_a_cgroup(monkeypatch):
     r = _five_children(None, monkeypatch)
     assert "forked 5" in r.stdout, r
     held = r.stdout.count("held")
-    assert held * EACH_MB <= CAP_MB, r.stdout  # uncapped, all five hold 480 MiB together
-    assert r.peak_memory_mb is not None and r.peak_memory_mb <= CAP_MB
+    # Uncapped, all five hold 480 MiB together. Under the cap some are stopped; the count of "held"
+    # lines alone is not strict residency (on a loaded machine a child can be killed after it
+    # reported ready, and a late one then fits), so the strict check is the tree's peak from the
+    # cgroup's own counter.
+    assert held < 5, r.stdout
+    assert r.peak_memory_mb is not None and r.peak_memory_mb <= CAP_MB, r
 
 
 @needs_sandbox
