@@ -158,14 +158,14 @@ def test_chat_rejects_unknown_strategy_at_start(tmp_path, script):
 
 def test_ctrl_c_cancels_a_running_answer(tmp_path):
     path = tmp_path / "slow.json"
-    path.write_text(json.dumps({"default": "The answer is 4.", "delay_s": 1.5}), encoding="utf-8")
+    path.write_text(json.dumps({"default": "The answer is 4.", "delay_s": 8}), encoding="utf-8")
     term = Terminal([sys.executable, "-m", "reasonlab", "chat", "--model", f"scripted:{path}",
                      "--strategy", "zero-shot-cot", "--no-cache"], _env(tmp_path))
     try:
         term.expect(r"you> ")
         term.send("What is 2 + 2?")
         time.sleep(0.5)
-        os.write(term.master, b"\x03")  # Ctrl-C while the first call runs
+        os.write(term.master, b"\x03")  # Ctrl-C while the first call runs (it sleeps 8 s: no race under load)
         out = term.expect(r"you> ")
         assert "(cancelled)" in out and "reasonlab>" not in out
         assert "extract" not in out  # the second call never ran
