@@ -9,6 +9,13 @@
 3. A streamed zero-shot-cot request: time to its first `reasoning_content` delta vs its total
    (target < 20 %).
 Settings alternate within each round, so both sides of a ratio share the machine's load.
+
+    .venv/bin/python benchmarks/bench_batching.py --steps smollm2,llama:COPY.q8_0.gguf [--rounds 2]
+
+4. `--steps`: time inside `llama_decode` per generation step of 8 concurrent distinct greedy requests
+   (48 tokens each) and of one, per model (set REASONLAB_THREADS to fix the thread count; 8-sequence
+   batches also after 20 idle caches of a 150-word prompt fill the KV cache, which does not change
+   the step time): what `--weights` decides from.
 """
 
 from __future__ import annotations
@@ -83,6 +90,45 @@ def eval_seconds(model: str, items: int, concurrency: int, data: Path) -> tuple[
         shutil.rmtree(out, ignore_errors=True)
 
 
+STEP_Q = "Explain step by step how to compute {a} times {b} plus {c}, and give the result."
+
+
+def step_times(spec: str, rounds: int) -> None:
+    """ms per generation step inside llama_decode: 8 concurrent sequences vs 1, fresh and filled cache."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import threading
+
+    from reasonlab.models import load_model
+    from reasonlab.models.base import GenParams
+
+    m = load_model(spec)
+    e = m.engine
+
+    def batch(tag: int, n: int) -> float:
+        g0, n0 = e.seconds["gen"], sum(e.gen_batches.values())
+        ts = [threading.Thread(target=m.generate, args=(
+            [{"role": "user", "content": STEP_Q.format(a=i + 3, b=tag, c=i * 7)}],
+            GenParams(temperature=0, max_tokens=48, guard=False))) for i in range(n)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        return 1000 * (e.seconds["gen"] - g0) / max(1, sum(e.gen_batches.values()) - n0)
+
+    out: dict[str, list[float]] = {"8 sequences": [], "8, idle caches filled": [], "1 sequence": []}
+    for r in range(rounds):
+        m.reset_cache()
+        out["8 sequences"].append(batch(100 + r, 8))
+        m.reset_cache()
+        for i in range(20):  # idle caches of ~150 tokens each
+            m.generate([{"role": "user", "content": f"{i} " + " ".join(f"word{j}" for j in range(150))}],
+                       GenParams(temperature=0, max_tokens=1, guard=False))
+        out["8, idle caches filled"].append(batch(200 + r, 8))
+        m.reset_cache()
+        out["1 sequence"].append(batch(400 + r, 1))
+    print(f"| {spec} ({m.info().extra['weights']}) | " + " | ".join(
+        f"{statistics.median(v):.1f} ({', '.join(f'{x:.1f}' for x in v)})" for v in out.values()) + " |", flush=True)
+    m.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="smollm2")
@@ -91,7 +137,15 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--skip-eval", action="store_true")
     ap.add_argument("--skip-serve", action="store_true", help="only the eval comparison")
+    ap.add_argument("--steps", help="comma-separated model specs: decode ms per step, 8 sequences vs 1; nothing else")
     args = ap.parse_args()
+    if args.steps:
+        print(f"## Decode step times — {stamp()}\nmachine: {machine()} (load {os.getloadavg()[0]:.1f}); "
+              f"threads {os.environ.get('REASONLAB_THREADS', 'tuned')}; median (each round) ms per generation step\n")
+        print("| model | 8 sequences | 8, idle caches filled | 1 sequence |\n|---|---|---|---|")
+        for spec in args.steps.split(","):
+            step_times(spec.strip(), args.rounds)
+        return
     load0 = os.getloadavg()[0]
     srv_rounds, deltas, evals, stats = [], [], {1: [], 8: []}, {1: [], 8: []}
     if not args.skip_serve:

@@ -143,12 +143,24 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--start", type=int, default=200, help="first GSM8K train position (0-199: the report slice)")
-    ap.add_argument("--stop", default="confidence=mean,settle=0.7,settle_rule=share,warmup=3,round_size=1",
+    ap.add_argument("--stop", default="settle=0.95,settle_rule=beta,warmup=4,round_size=1",
                     help="self-consistency options that stop drawing once the vote is settled ('' = none)")
     ap.add_argument("--exemplars", default="auto", help="reasonlab's exemplars option (auto: its few-shot default; "
                     "none: zero-shot 'Let's think step by step')")
     ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, any of: {', '.join(SYSTEMS)}")
+    ap.add_argument("--first-repeat", type=int, default=0, help="number of the first repeat (rotates the order; "
+                    "to split a long run into chunks)")
+    ap.add_argument("--save", type=Path, help="append every result as a JSON line to this file")
+    ap.add_argument("--report", type=Path, nargs="+", help="print the table from saved files; run nothing")
     args = ap.parse_args()
+    if args.report:
+        rows: dict[str, list[dict]] = {}
+        for f in args.report:
+            for line in f.read_text().splitlines():
+                r = json.loads(line)
+                rows.setdefault(r["system"], []).append(r)
+        table(rows, args, "(saved)", float("nan"))
+        return
     wanted = [x.strip() for x in args.systems.split(",") if x.strip()]
     sys.path.insert(0, str(ROOT / "src"))
     from reasonlab.api import run
@@ -199,7 +211,7 @@ def main() -> None:
                  "optillm": lambda q: workers["optillm"].ask(q), "dspy": lambda q: workers["dspy"].ask(q)}
         systems = {name: every[name] for name in wanted}
         names = list(systems)
-        for rep in range(args.repeats):
+        for rep in range(args.first_repeat, args.first_repeat + args.repeats):
             for qi, item in enumerate(items):
                 order = names[(qi + rep) % len(names):] + names[:(qi + rep) % len(names)]
                 gold = gsm8k_final(item["answer"])
@@ -207,6 +219,10 @@ def main() -> None:
                     res = systems[name](item["question"])
                     res["correct"] = number(res["answer"]) == number(gold)
                     rows[name].append(res)
+                    if args.save:
+                        with args.save.open("a") as f:
+                            f.write(json.dumps({"system": name, "question": args.start + qi, "repeat": rep,
+                                                "model": Path(path).name, **res}) + "\n")
                     print(f"q{qi} {name}: {res['seconds']:.2f} s, {res['samples']} samples, {res['tokens']} tokens, "
                           f"correct {res['correct']}, over {res['over_limit']}", file=sys.stderr, flush=True)
     finally:
@@ -215,10 +231,14 @@ def main() -> None:
         server.terminate()
         server.wait(20)
         local.close()
+    table(rows, args, Path(path).name, load0)
+
+
+def table(rows: dict[str, list[dict]], args: argparse.Namespace, file: str, load0: float) -> None:
     ref = "optillm" if rows.get("optillm") else next(iter(rows))
     med_opt = statistics.median(r["seconds"] for r in rows[ref])
     print(f"## Self-consistency k={args.k} against peers — {stamp()}")
-    print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model} ({Path(path).name}); "
+    print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model} ({file}); "
           f"GSM8K train {args.start}-{args.start + args.questions - 1} x {args.repeats} interleaved repeats; "
           f"max_tokens {args.max_tokens}; reasonlab exemplars {args.exemplars}; stopping options: {args.stop or 'none'}\n")
     print(f"| system | median s / question | vs {ref} | accuracy | samples / question | completion tokens / question "

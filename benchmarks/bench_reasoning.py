@@ -116,7 +116,8 @@ def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.
         vote = confidence_vote(drawn, keep)
         kept = [p for p in drawn if p.kept and p.key is not None]
         if settled(vote.weights, sum(p.weight for p in kept), k - len(drawn),
-                   max((weight_of(p.confidence) for p in drawn), default=1.0), settle, rule):
+                   max((weight_of(p.confidence) for p in drawn), default=1.0), settle, rule,
+                   votes=len(kept)):
             break
     return confidence_vote(drawn, keep).winner, sum(p.tokens for p in drawn)
 
@@ -142,6 +143,8 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
             variants += [(f"{f.stem}/weighted+stop(share≥{t})", f"share:{t}:0") for t in (0.5, 0.6, 0.75)]
             variants += [(f"{f.stem}/weighted+stop(warm-up {w}, share≥{t})", f"share:{t}:{w}")
                          for w in (2, 3) for t in (0.6, 0.75, 0.9)]
+            variants += [(f"{f.stem}/weighted+stop(warm-up {w}, beta≥{t})", f"beta:{t}:{w}")
+                         for w in (2, 3) for t in (0.9, 0.95)]
             variants += [(f"{f.stem}/majority@{k}", f"majority@{k}") for k in (1, 2, 3, 4)]
         for label, mode in variants:
             correct = tokens = 0
@@ -150,9 +153,9 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
                     correct += bool(r["correct"])
                     tokens += r.get("completion_tokens", 0)
                 else:
-                    if mode.startswith("share:"):
-                        _, t, w = mode.split(":")
-                        key, used = revote(r, "stop", float(t), rule="share", warmup=int(w))
+                    if mode.startswith(("share:", "beta:")):
+                        rule, t, w = mode.split(":")
+                        key, used = revote(r, "stop", float(t), rule=rule, warmup=int(w))
                     else:
                         key, used = revote(r, mode)
                     correct += key is not None and key == _gold_key(r)

@@ -259,16 +259,21 @@ def test_settle_stops_the_other_samples_and_they_are_never_cached(tmp_path):
                                                     settle=lambda d: len(d) >= 1)] == ["stop", "stop"]
 
 
-@pytest.mark.parametrize(("answers", "options", "drawn"), [
-    (["7"] * 8, {"early_stop": True}, 5),  # 5 of 5 agree: 3 more cannot overtake
-    (["7", "3"] * 4, {"early_stop": True}, 8),  # never settled: all k
-    (["7"] * 8, {"confidence": "mean", "settle": 0.6, "settle_rule": "share", "warmup": 3}, 3),
+@pytest.mark.parametrize(("answers", "options", "drawn", "waves"), [
+    (["7"] * 8, {"early_stop": True}, 5, 2),  # 4 of 4 agree (4 more could tie); the 5th of the next wave settles
+    (["7", "3"] * 4, {"early_stop": True}, 8, 2),  # never settled: all k, in two waves
+    (["7"] * 8, {"confidence": "mean", "settle": 0.6, "settle_rule": "share", "warmup": 3}, 3, 1),
+    (["7"] * 8, {"settle": 0.95, "settle_rule": "beta", "warmup": 3}, 4, 2),  # P(majority) 0.9375 at 3, 0.969 at 4
+    (["7", "3", *["7"] * 6], {"settle": 0.95, "settle_rule": "beta", "warmup": 3}, 7, 2),  # 6 of 7: 0.965
+    (["7", "3"] * 4, {"settle": 0.95, "settle_rule": "beta", "warmup": 2}, 8, 2),
 ])
-def test_self_consistency_stops_one_batch_once_the_vote_is_settled(answers, options, drawn):
+def test_self_consistency_stops_its_waves_once_the_vote_is_settled(answers, options, drawn, waves):
     from reasonlab.api import run
 
     model = ScriptedModel(fn=lambda _m, _p, i: f"Adding up, the answer is {answers[i]}.", settles=True)
     r = run("What is 3 + 4?", "self-consistency", model, cache=False, samples=8, exemplars="none", **options)
-    assert r.details["early_stop"]["drawn"] == drawn and r.details["early_stop"]["rounds"] == 1
+    assert r.details["early_stop"]["drawn"] == drawn and r.details["early_stop"]["rounds"] == waves
     assert r.answer == "7"
     assert len([c for c in r.calls if c.label == "sample"]) == drawn
+    sizes = r.details["early_stop"]["round_sizes"]
+    assert sizes[0] == options.get("warmup", 4) and sum(sizes) == (8 if waves == 2 else sizes[0])

@@ -22,9 +22,46 @@ threads_option = click.option(
     help="CPU threads of local GGUF models (default: tuned per decode step from measured speed). Env: REASONLAB_THREADS.")
 
 
+def _set_weights(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    from ..models.weights import set_weights
+
+    set_weights(value)
+
+
+weights_option = click.option(
+    "--weights", type=click.Choice(["auto", "original", "q8_0"], case_sensitive=False), default=None,
+    expose_value=False, is_eager=True, callback=_set_weights, envvar="REASONLAB_WEIGHTS",
+    help="Weights of local GGUF models: q8_0 = a Q8_0 copy made once in the user cache (faster batched "
+         "decoding of Q4_1/Q5_1 files); original = the file as is; auto (default) = q8_0 for a Q4_1/Q5_1 "
+         "file where the command decodes several sequences at once (serve, eval -c N>1, k > 1 samples). "
+         "Env: REASONLAB_WEIGHTS.")
+
+
 def model_option(f: Any) -> Any:
-    """--model SPEC, plus --threads for when SPEC is a local model."""
-    return threads_option(_model_option(f))
+    """--model SPEC, plus --threads and --weights for when SPEC is a local model."""
+    return weights_option(threads_option(_model_option(f)))
+
+
+def expect_batching(strategy: str | None = None, options: dict[str, Any] | None = None, *,
+                    concurrency: int = 1) -> None:
+    """Tell the model layer this command decodes several sequences at once (--weights auto)."""
+    from ..models.weights import expect_batching as expect
+
+    if concurrency > 1:
+        expect()
+        return
+    if strategy is None:
+        return
+    from ..strategies import list_strategies
+
+    cls = list_strategies().get(strategy)
+    default = getattr(getattr(cls, "Options", None), "__dataclass_fields__", {}).get("samples")
+    samples = (options or {}).get("samples", getattr(default, "default", 1) if default else 1)
+    try:
+        if int(samples) > 1:
+            expect()
+    except (TypeError, ValueError):
+        return
 
 
 _model_option = click.option(

@@ -8,6 +8,7 @@ import click
 
 from ._common import (
     echo_json,
+    expect_batching,
     format_messages,
     json_option,
     load_cache,
@@ -62,6 +63,7 @@ def ask(question: str, strategy: str, model: str, as_json: bool, show_prompts: b
     options = {k: v for k, v in named.items() if v is not None}
     options.update(parse_kv(extra))
     options = validate(strategy, options)  # types, finite numbers, ranges: the checks the server makes too
+    expect_batching(strategy, options)  # --weights auto: k > 1 samples decode together
     text = read_question(question)
     if not text.strip():
         raise InputError("the question is empty")

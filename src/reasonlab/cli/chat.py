@@ -217,8 +217,9 @@ def vote_lines(details: dict[str, Any]) -> list[str]:
 def chat(strategy: str, model: str, extra: tuple[str, ...], seed: int, calls: bool, stream: bool,
          no_cache: bool) -> None:
     """Chat in the terminal; every answer goes through a reasoning strategy. /help lists commands."""
-    from ._common import load_cache
+    from ._common import expect_batching, load_cache
 
+    expect_batching(strategy, parse_kv(extra))  # --weights auto: k > 1 samples decode together
     try:
         import readline  # noqa: F401 - line editing and ↑ history for input()
     except ImportError:  # pragma: no cover - not on every platform

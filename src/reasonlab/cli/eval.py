@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import parse_kv, threads_option
+from ._common import expect_batching, parse_kv, threads_option, weights_option
 
 
 def _csv(value: str | None) -> list[str]:
@@ -35,6 +35,7 @@ def _shots(value: str | None) -> list[int | None]:
 @click.option("--models", "-m", default="smollm2", show_default=True, envvar="REASONLAB_MODELS",
               help="Comma-separated model specs (each loaded once).")
 @threads_option
+@weights_option
 @click.option("--limit", "-n", type=int, help="First N items of each dataset.")
 @click.option("--runs", type=int, default=1, show_default=True, help="Runs per setting, seeds SEED, SEED+1, …")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base sampling seed.")
@@ -77,6 +78,9 @@ def eval_cmd(datasets: tuple[str, ...], strategies: str, models: str, limit: int
     """
     from ..eval.harness import EvalConfig, Harness
     from ..eval.report import write_report
+
+    for name in _csv(strategies):  # --weights auto: batched decoding ahead (concurrent tasks, k > 1)
+        expect_batching(name, parse_kv(extra), concurrency=concurrency)
 
     cfg = EvalConfig(
         datasets=list(datasets), strategies=_csv(strategies), models=_csv(models), out=out, limit=limit,

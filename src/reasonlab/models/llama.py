@@ -26,6 +26,7 @@ from .engine import Engine
 from .prompt_format import PLAIN_STOPS, plain_prompt
 from .sequences import DoneFn
 from .threads import ThreadTuner, cpu_count, default_threads, fixed_threads
+from .weights import choose, discard
 
 __all__ = ["LlamaModel", "cpu_count", "file_identity"]
 
@@ -75,6 +76,8 @@ class LlamaModel(Model):
         With it, sample j comes out the same whether decoded alone or in a batch; without it
         the attention kernels differ with the batch size and so, slightly, do the logits.
       chat_template: override the GGUF's template (a Jinja string), or False for the plain format.
+      weights: auto | original | q8_0 — load a Q8_0 copy for batched decoding (models/weights.py;
+        default REASONLAB_WEIGHTS, else auto).
     """
 
     def __init__(
@@ -89,17 +92,16 @@ class LlamaModel(Model):
         n_gpu_layers: int = 0,
         flash_attn: bool | None = None,
         chat_template: str | bool | None = None,
+        weights: str | None = None,
         verbose: bool = False,
     ) -> None:
         p = Path(path).expanduser()
-        self.path = p
         self.spec = spec or f"llama:{p}"
         if not p.is_file():
             raise ModelError(f"GGUF file not found: {p}")
         with p.open("rb") as f:
             if f.read(4) != b"GGUF":
                 raise ModelError(f"{p} is not a GGUF file (it does not start with the GGUF magic bytes)")
-        self.identity = f"llama:{file_identity(p)}"
         lc = _llama_cpp()
         from llama_cpp import _internals
         from llama_cpp._utils import suppress_stdout_stderr
@@ -108,10 +110,21 @@ class LlamaModel(Model):
         self._lc = lc
         mparams = lc.llama_model_default_params()
         mparams.n_gpu_layers = n_gpu_layers
+        self.source = p  # the file named; self.path: the file loaded (a Q8_0 copy: models/weights.py)
+        self.path, self.weights = choose(p, weights)
         try:
-            self._model = _internals.LlamaModel(path_model=str(p), params=mparams, verbose=verbose)
+            self._model = _internals.LlamaModel(path_model=str(self.path), params=mparams, verbose=verbose)
         except (ValueError, RuntimeError, OSError) as e:
-            raise ModelError(f"cannot load {p}: {str(e).splitlines()[0] if str(e) else 'llama.cpp rejected it'}") from None
+            if self.path == p:
+                raise ModelError(f"cannot load {p}: {str(e).splitlines()[0] if str(e) else 'llama.cpp rejected it'}") from None
+            discard(self.path)  # a damaged cached copy: convert once more
+            self.path, self.weights = choose(p, weights)
+            try:
+                self._model = _internals.LlamaModel(path_model=str(self.path), params=mparams, verbose=verbose)
+            except (ValueError, RuntimeError, OSError):
+                raise ModelError(f"cannot load the Q8_0 copy of {p} ({self.path}); try --weights original") from None
+        p = self.path
+        self.identity = f"llama:{file_identity(p)}"
         self._vocab = self._model.vocab
         self.n_vocab = self._model.n_vocab()
         self.n_ctx_train = self._model.n_ctx_train()
@@ -300,6 +313,7 @@ class LlamaModel(Model):
             context_length=int(self.n_ctx_train), chat_template=self.has_chat_template,
             supports_logprobs=True, supports_tools=False,
             extra={"path": str(self.path), "size": self.path.stat().st_size, "n_ctx": self.n_ctx,
+                   "weights": self.weights, "source": str(self.source),
                    "n_threads": self.n_threads,
                    "threads_tuned": len(self.tuner.candidates) > 1, "n_seq_max": self.n_seq_max,
                    "description": self._model.desc(),

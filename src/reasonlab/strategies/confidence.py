@@ -17,7 +17,12 @@ mean probability of the tokens in question, in (0, 1].
 Filtering keeps the `keep` most confident share of the samples (DeepConf's top-η%); the settle
 rule stops drawing once the weighted leader holds ``settle`` of the weight drawn so far and —
 rule ``safe`` — the samples still to come (each at most as heavy as the heaviest seen) cannot
-overtake it, or — rule ``share``, DeepConf's consensus stop — on the share alone.
+overtake it, or — rule ``share``, DeepConf's consensus stop — on the share alone, or — rule
+``beta``, Adaptive-Consistency's stopping criterion (Aggarwal et al. 2023) — once the probability
+that the leader is the majority answer of the model's distribution, P(p1 > p2) under a
+Beta(v1 + 1, v2 + 1) posterior over the two leading answers' votes, reaches ``settle`` (e.g. 0.95:
+4 agreeing samples of 4, or 6 of 7). Weighted votes count as weight / mean weight (their sum is the
+number of votes), so confidence shifts the odds without inventing samples.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 from .base import StrategyError
 
 MEASURES = ("none", "mean", "lowest", "tail")
+RULES = ("safe", "share", "beta")
 DEFAULT_WINDOW = 16
 FAILED_FINISHES = ("repetition",)  # finish reasons that make a sample a failure, whatever it says
 
@@ -60,6 +66,31 @@ def confidence(logprobs: Sequence[float] | None, measure: str = "lowest",
     return low / w
 
 
+def check_rule(options: Any) -> None:
+    """StrategyError unless `options.settle_rule` is one of RULES and `options.settle` is in [0, 1]."""
+    if options.settle_rule not in RULES:
+        raise StrategyError(f"option settle_rule must be one of {', '.join(RULES)}, got {options.settle_rule!r}")
+    if not 0 <= options.settle <= 1:
+        raise StrategyError(f"option settle must be in [0, 1], got {options.settle}")
+
+
+def beta_majority(lead: float, second: float) -> float:
+    """P(p1 > p2) for p1 ~ Beta(lead + 1, second + 1): the chance the leading answer is the majority
+    (Adaptive-Consistency's Beta stopping criterion), by Simpson's rule on [1/2, 1]."""
+    a, b = lead + 1.0, second + 1.0
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    n = 400  # even; the integrand is smooth, the error is far below any threshold's precision
+
+    def f(x: float) -> float:
+        if x >= 1.0:
+            return math.exp(log_norm) if b == 1.0 else 0.0
+        return math.exp(log_norm + (a - 1) * math.log(x) + (b - 1) * math.log1p(-x))
+
+    h = 0.5 / n
+    total = f(0.5) + f(1.0) + sum((4 if i % 2 else 2) * f(0.5 + i * h) for i in range(1, n))
+    return min(1.0, total * h / 3)
+
+
 def weight_of(conf: float | None) -> float:
     """Vote weight of a sample: exp(confidence), 1.0 when the backend gave no scores."""
     return 1.0 if conf is None else math.exp(max(-50.0, conf))
@@ -81,10 +112,13 @@ def keep_most_confident(confs: Sequence[float | None], keep: float) -> list[bool
 
 
 def settled(weights: dict[str, float], total: float, remaining: int, max_weight: float,
-            settle: float, rule: str = "safe") -> bool:
+            settle: float, rule: str = "safe", votes: int | None = None) -> bool:
     """True when the weighted vote is decided: the leader holds `settle` of the weight so far and
     (rule "safe") `remaining` samples of at most `max_weight` each could not put another answer
-    ahead; rule "share" (DeepConf's consensus threshold) stops on the share alone."""
+    ahead; rule "share" (DeepConf's consensus threshold) stops on the share alone; rule "beta"
+    stops once `beta_majority` of the two leaders (weights as votes: weight / mean weight) reaches
+    `settle`. `weights` holds the answered votes (answer -> weight), `total` all kept votes' weight,
+    `votes` how many answered votes make up `weights` (None: the weights are counts)."""
     if remaining <= 0:
         return True
     if not weights or total <= 0 or settle <= 0:
@@ -92,6 +126,9 @@ def settled(weights: dict[str, float], total: float, remaining: int, max_weight:
     ranked = sorted(weights.values(), reverse=True)
     lead = ranked[0]
     second = ranked[1] if len(ranked) > 1 else 0.0
+    if rule == "beta":
+        scale = votes / sum(weights.values()) if votes else 1.0  # weights as votes: weight / mean weight
+        return beta_majority(lead * scale, second * scale) >= settle
     if lead / total < settle:
         return False
     return rule == "share" or second + remaining * max_weight < lead

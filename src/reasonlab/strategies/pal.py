@@ -35,7 +35,7 @@ from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..sandbox import Limits, SandboxResult, run_code
 from .base import Options, Strategy, StrategyError, opt, register
-from .confidence import check_measure, failed, sample_record, settled, weight_of
+from .confidence import check_measure, check_rule, failed, sample_record, settled, weight_of
 from .pal_exemplars import BUILTIN, SETS
 from .program import (  # noqa: F401 - re-exported: pal is where users look for them
     Entry,
@@ -123,10 +123,11 @@ class PALOptions(Options):
     confidence: str = opt("none", "weight program votes by token confidence: none | lowest | mean | tail")
     window: int = opt(16, "tokens per sliding window of the lowest/tail confidence")
     keep: float = opt(1.0, "share of the most confident programs that vote (1 = all)")
-    settle: float = opt(0.0, "with confidence and samples > 1: stop drawing programs once the weighted vote "
-                             "is settled at this share (0 = draw all)")
+    settle: float = opt(0.0, "with samples > 1: stop drawing programs once the vote (confidence-weighted, or "
+                             "counts) is settled at this level under settle_rule (0 = draw all)")
     settle_rule: str = opt("safe", "safe = only when the remaining programs cannot overtake the leader; share = "
-                                   "on the share alone (DeepConf)")
+                                   "on the share alone (DeepConf); beta = P(leader is the majority) >= settle "
+                                   "(Adaptive-Consistency)")
     sign_check: bool = opt(True, "a negative answer to a number question with no hint of negatives goes back "
                                  "for repair like an error (kept if no repair round fixes it)")
     warmup: int = opt(2, "with settle: programs in the first round; then one at a time (0 = half of k first)")
@@ -312,7 +313,8 @@ class PAL(Strategy):
         base = self.messages(problem, pairs)
         temperature = o.temperature if (k == 1 or o.temperature > 0) else 0.7
         weighted = o.confidence != "none"
-        sizes = round_sizes(k, 1 if o.warmup > 0 else 0, o.warmup) if (weighted and o.settle > 0 and k > 1) else [k]
+        check_rule(o)
+        sizes = round_sizes(k, 1 if o.warmup > 0 else 0, o.warmup) if (o.settle > 0 and k > 1) else [k]
         programs: list[Program] = []
         for size in sizes:
             start = len(programs)
@@ -329,10 +331,11 @@ class PAL(Strategy):
             programs += batch
             if len(sizes) > 1:
                 paths = self.vote_paths(programs, kind)
-                vote = confidence_vote(paths, o.keep)
+                vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
                 kept = [p for p in paths if p.kept and p.key is not None]
-                if settled(vote.weights, sum(p.weight for p in kept), k - len(programs),
-                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle, o.settle_rule):
+                top = max((weight_of(p.confidence) for p in paths), default=1.0) if weighted else 1.0
+                if settled(vote.weights, sum(p.weight if weighted else 1.0 for p in kept), k - len(programs),
+                           top, o.settle, o.settle_rule, votes=len(kept)):
                     break
         return self.finish(programs, kind, {"exemplars": ex_info, **(
             {"early_stop": {"drawn": len(programs), "saved": k - len(programs)}} if len(sizes) > 1 else {})})

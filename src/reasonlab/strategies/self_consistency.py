@@ -6,23 +6,27 @@ a backend that batches decodes the shared prompt once. Answers are grouped by
 
 Confidence (after DeepConf, Fu et al. 2025; ``confidence=lowest|mean|tail``): each sample's
 confidence comes from its token log-probabilities (see `confidence.py`); the `keep` most confident
-share votes, each vote weighted exp(confidence); with ``settle`` > 0 samples are drawn in rounds
-and drawing stops once the weighted vote is settled. A sample the model layer stopped as a loop
+share votes, each vote weighted exp(confidence). A sample the model layer stopped as a loop
 (finish reason ``repetition``) never votes.
 
 Tie rule: among answers with the same (highest) count, the one whose first path has the lowest
 sample index wins — deterministic, and independent of how the samples were batched.
 
-Early stop (beyond the paper, ``early_stop=true``): samples are drawn in rounds (sample indices
-continue across rounds through `sample_offset`, so sample i has the seed and cache entry it has
-in a full run). After each round the vote stops as soon as no assignment of the remaining samples
-could change the winner under the rule above; `details.early_stop` reports how many samples that
-saved. On a backend that decodes the samples together (`ctx.can_settle`: the llama engine) the k
-samples start as one batch instead, and the rest stop as soon as the ended ones settle the vote
-(`settle_check`). Where a sample depends only on its index (cached samples, the scripted model) the answer
-is exactly the full-k answer; llama.cpp's numerics vary with the number of sequences decoded
-together, so there a sample drawn in a small round can differ from the same index drawn in a
-batch of k (the vote is then over an equally valid set of samples).
+Stopping early (``settle`` > 0, or ``early_stop=true``): samples are drawn in waves (sample indices
+continue across waves through `sample_offset`, so sample i has the seed and cache entry it has in a
+full run), and drawing stops once the vote is settled: ``settle_rule=safe`` (the leader holds
+`settle` of the weight and the samples still to come cannot overtake it), ``share`` (the share
+alone, DeepConf's consensus stop) or ``beta`` (Adaptive-Consistency, Aggarwal et al. 2023: the
+probability that the leader is the majority answer reaches `settle`, e.g. 0.95); ``early_stop``
+alone stops once no assignment of the remaining samples could change the winner. Where samples are
+drawn one call at a time (a server) the waves are `warmup` samples, then `round_size` at a time. On
+a backend that decodes a call's samples together (`ctx.can_settle`: the llama engine) there are two
+waves — `warmup` samples, then the rest as one batch — and within each the remaining samples stop
+the moment the ended ones settle the vote (`settle_check`), so a settled vote costs a small batch
+and an unsettled one a single extra batch. Where a sample depends only on its index (cached
+samples, the scripted model) early stop with the ``safe`` rule gives exactly the full-k answer;
+llama.cpp's numerics vary with the number of sequences decoded together, so there a sample drawn in
+a small wave can differ from the same index drawn in a batch of k.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from ..context import RunContext
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind, cue
 from .base import Strategy, StrategyError, opt, register
-from .confidence import check_measure, keep_most_confident, sample_record, settled, weight_of
+from .confidence import check_measure, check_rule, keep_most_confident, sample_record, settled, weight_of
 from .few_shot_cot import FewShotOptions, fewshot_messages, pick_exemplars, read_answer
 
 
@@ -144,22 +148,42 @@ def decided(paths: list[Sample], remaining: int) -> bool:
     return True
 
 
-def settle_check(o: Any, kind: str, weighted: bool, first: int) -> Any:
-    """`settle` for a backend that stops a batch's other samples (`ctx.can_settle`): settled once
-    `first` samples have ended and the confidence rule holds (settle > 0), else once no answer can
-    still overtake the leader (samples end out of index order, so a tie counts as not settled)."""
+def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True) -> bool:
+    """Whether drawing can stop with `paths` drawn of `o.samples` (the stopping options):
+
+    settle > 0: the vote (confidence-weighted, or counts) meets `settle` under `settle_rule`
+    (safe | share | beta, `confidence.settled`); else early_stop: no answer can still overtake the
+    leader (`decided`; when samples end out of index order a tie counts as not settled)."""
+    remaining = o.samples - len(paths)
+    if remaining <= 0:
+        return True
+    if o.settle > 0:
+        vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
+        kept = [p for p in paths if p.kept and p.key is not None]
+        top = max((weight_of(p.confidence) for p in paths), default=1.0) if weighted else 1.0
+        return settled(vote.weights, sum(p.weight if weighted else 1.0 for p in kept), remaining, top,
+                       o.settle, o.settle_rule, votes=len(kept))
+    if not o.early_stop:
+        return False
+    if in_order:
+        return decided(paths, remaining)
+    counts = [*sorted(tally(paths).counts.values(), reverse=True), 0, 0]
+    return counts[0] > counts[1] + remaining
+
+
+def settle_check(o: Any, kind: str, weighted: bool, first: int, before: list[Sample] | None = None) -> Any:
+    """`settle` for a backend that stops a batch's other samples (`ctx.can_settle`): asked as each
+    sample of the wave ends (`done`: index -> completion), with the samples of earlier waves
+    (`before`); never before `first` samples in all have ended."""
+    prior = list(before or [])
+
     def check(done: dict[int, Any]) -> bool:
-        if len(done) < first:
+        if len(prior) + len(done) < first:
             return False
-        paths = make_paths([done[i] for i in sorted(done)], kind, measure=o.confidence, window=o.window)
-        remaining = o.samples - len(paths)
-        if weighted and o.settle > 0:
-            vote = confidence_vote(paths, o.keep)
-            kept = [p for p in paths if p.kept and p.key is not None]
-            return settled(vote.weights, sum(p.weight for p in kept), remaining,
-                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle, o.settle_rule)
-        counts = [*sorted(tally(paths).counts.values(), reverse=True), 0, 0]
-        return counts[0] > counts[1] + remaining
+        paths = prior + [p for i in sorted(done) for p in make_paths([done[i]], kind, start=i,
+                                                                     measure=o.confidence, window=o.window)
+                         if p.finish != "settled"]
+        return stop_now(paths, o, weighted, in_order=False)
     return check
 
 
@@ -176,6 +200,14 @@ def round_sizes(k: int, round_size: int, first: int = 0) -> list[int]:
     return sizes
 
 
+def wave_sizes(k: int, round_size: int, first: int = 0) -> list[int]:
+    """Waves on a backend that decodes a call's samples together and stops them once settled: the
+    first wave as in `round_sizes`, then all the rest as one batch (whose samples stop as soon as the
+    vote settles), so an unsettled vote costs one more batch, not k - first more rounds."""
+    head = round_sizes(k, round_size, first)[0]
+    return [head] if head >= k else [head, k - head]
+
+
 @dataclass
 class SelfConsistencyOptions(FewShotOptions):
     samples: int = opt(8, "number of sampled reasoning paths (k)")
@@ -189,10 +221,11 @@ class SelfConsistencyOptions(FewShotOptions):
                                   "| mean | tail, from token log-probabilities")
     window: int = opt(16, "tokens per sliding window of the lowest/tail confidence")
     keep: float = opt(1.0, "share of the most confident samples that vote (DeepConf filter; 1 = all)")
-    settle: float = opt(0.0, "with confidence: stop drawing once the leader holds this share of the weight and "
-                             "cannot be overtaken (0 = draw all k)")
-    settle_rule: str = opt("safe", "safe = only when the remaining samples cannot overtake the leader; share = on "
-                                   "the share alone (DeepConf's consensus stop: cheaper, may differ from all k)")
+    settle: float = opt(0.0, "stop drawing once the vote (confidence-weighted, or counts) is settled at this level "
+                             "under settle_rule (0 = draw all k)")
+    settle_rule: str = opt("safe", "safe = the leader holds `settle` of the weight and the remaining samples cannot "
+                                   "overtake it; share = on the share alone (DeepConf's consensus stop); beta = "
+                                   "P(leader is the majority) >= settle under a Beta posterior (Adaptive-Consistency)")
 
 
 def cot_prompt(problem: Problem, o: Any) -> tuple[list[dict[str, str]], dict[str, Any]]:
@@ -216,17 +249,18 @@ class SelfConsistency(Strategy):
         check_measure(o)
         if not 0 < o.keep <= 1:
             raise StrategyError(f"option keep must be in (0, 1], got {o.keep}")
+        check_rule(o)
         weighted = o.confidence != "none"
         kind = answer_kind(problem)
         msgs, ex_info = cot_prompt(problem, o)
-        in_rounds = o.early_stop or (weighted and o.settle > 0)
-        sizes = round_sizes(o.samples, o.round_size, o.warmup) if in_rounds else [o.samples]
-        stop = None
-        if in_rounds and ctx.can_settle:  # one batch of k: the backend stops the rest once the vote settles
-            stop, sizes = settle_check(o, kind, weighted, first=sizes[0]), [o.samples]
+        in_rounds = o.samples > 1 and (o.early_stop or o.settle > 0)
+        batched = in_rounds and ctx.can_settle  # waves whose samples stop as soon as the vote settles
+        sizes = ((wave_sizes if batched else round_sizes)(o.samples, o.round_size, o.warmup) if in_rounds
+                 else [o.samples])
         paths: list[Sample] = []
         rounds = 0
         for size in sizes:
+            stop = settle_check(o, kind, weighted, sizes[0], paths) if batched else None
             outs = ctx.generate(msgs, n=size, sample_offset=len(paths), label="sample",
                                 temperature=o.temperature, max_tokens=o.max_tokens, settle=stop)
             paths += [p for p in make_paths(outs, kind, start=len(paths), measure=o.confidence, window=o.window)
@@ -235,13 +269,8 @@ class SelfConsistency(Strategy):
             vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
             ctx.emit("vote", {"counts": vote.counts, "weights": vote.weights, "winner": vote.winner,
                               "drawn": len(paths), "of": o.samples})
-            remaining = o.samples - len(paths)
-            if weighted and o.settle > 0:
-                kept = [p for p in paths if p.kept and p.key is not None]
-                if settled(vote.weights, sum(p.weight for p in kept), remaining,
-                           max((weight_of(p.confidence) for p in paths), default=1.0), o.settle, o.settle_rule):
-                    break
-            elif o.early_stop and decided(paths, remaining):
+            if in_rounds and (stop_now(paths, o, weighted, in_order=not batched)
+                              or len(paths) < sum(sizes[:rounds])):  # a wave stopped early: settled
                 break
         vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
         extra: dict[str, Any] = {"exemplars": ex_info, "loops": sum(p.finish == "repetition" for p in paths)}
