@@ -106,26 +106,40 @@ MODES = {  # label -> (strategy, options)
     "guided-sum": ("plan-guided", {"norm": "sum"}),
     "guided-gen": ("plan-guided", {"scorer": "generate"}),  # the model writes its choice (first version)
     "guided-effects": ("plan-guided", {"effects": True}),  # options annotated with goals achieved/undone
+    "guided-demos": ("plan-guided", {"demos": 4}),  # 4 worked choices from solved instances --demos-from…
     "random-guided": ("plan-random-guided", {}),
     "greedy-guided": ("plan-greedy-guided", {}),  # the annotation alone, no model
 }
 NO_MODEL = ("random-guided", "greedy-guided")  # controls: run `--random-seeds` times per item
 
 
-def planbench_items(domain: str, first: int, count: int, example: int) -> list[tuple[str, object]]:
-    """(item id, Problem) for PlanBench instances first… (skipping the example instance)."""
+DEMO_SOURCES = 8  # solved instances the worked choices of guided (option demos) are drawn from
+
+
+def planbench_items(domain: str, first: int, count: int, example: int,
+                    demos_from: int | None = None) -> list[tuple[str, object]]:
+    """(item id, Problem) for PlanBench instances first… (skipping the example instance); with
+    `demos_from`, instances demos_from… (solved by the planner) are the source of guided's worked
+    choices — keep them outside the items measured (the report slice is 102–151)."""
     from reasonlab.planning.builtin import solved_example
     from reasonlab.planning.pddl import Task
     from reasonlab.planning.task import make_problem
 
     folder = PLANBENCH / domain
     dom = folder / "domain.pddl"
-    ex = solved_example(Task.from_files(dom, folder / "instances" / f"instance-{example}.pddl"), engine="pyperplan")
+
+    def solved(n: int):
+        return solved_example(Task.from_files(dom, folder / "instances" / f"instance-{n}.pddl"), engine="pyperplan")
+
+    ex = solved(example)
+    demos = [solved(n) for n in range(demos_from, demos_from + DEMO_SOURCES)] if demos_from else []
+    if demos and demos_from < first + count and first < demos_from + DEMO_SOURCES:
+        raise ValueError(f"the demonstration instances {demos_from}… overlap the measured items {first}…")
     out, n = [], first
     while len(out) < count:
         if n != example:
             out.append((f"instance-{n}", make_problem(Task.from_files(dom, folder / "instances" / f"instance-{n}.pddl"),
-                                                      example=ex)))
+                                                      example=ex, demos=demos)))
         n += 1
     return out
 
@@ -158,7 +172,7 @@ def presented_tokens(model, calls) -> int:
 def bench_planbench(model_spec: str | None, modes: list[str], first: int, instances: int, example: int,
                     caps: dict[str, int], records_path: str | None, rounds: int, max_tokens: int,
                     random_seeds: int = 1, converge_rounds: int = 5, seq_max: int | None = None,
-                    domains: tuple[str, ...] = ("blocksworld", "mystery")) -> list[dict]:
+                    domains: tuple[str, ...] = ("blocksworld", "mystery"), demos_from: int | None = None) -> list[dict]:
     """Every mode on both PlanBench domains, item by item; one record per (dataset, mode, item).
     The random control runs `random_seeds` times per item (item ids get '#sSEED' after the first)."""
     from reasonlab.api import run
@@ -169,7 +183,7 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
     records = load_records(records_path)
     tag = model_spec or "none"
     done = {(r["dataset"], r["strategy"], r["model"], r["item"]) for r in records}
-    items = {d: planbench_items(d, first, instances, example) for d in domains}
+    items = {d: planbench_items(d, first, instances, example, demos_from) for d in domains}
     kw = {"n_seq_max": seq_max} if seq_max and model_spec and model_spec.startswith("llama:") else {}
     model = load_model(model_spec, **kw) if model_spec and any(m not in ("planner", *NO_MODEL) for m in modes) else None
     nomodel = ScriptedModel(default="", name="no-model")
@@ -222,7 +236,13 @@ def bench_planbench(model_spec: str | None, modes: list[str], first: int, instan
                            "repetition": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
                                              if c.get("finish_reason") == "repetition"),
                            "unreadable": sum(1 for x in d.get("rounds", []) for c in x.get("candidates", [])
-                                             if c.get("verdict") is None)}
+                                             if c.get("verdict") is None),
+                           "rounds": [{"kept": len(x["prefix"]), "steps": [len(c["attempt"]) for c in x["candidates"]],
+                                       "ok": [(c["verdict"] or {}).get("steps_ok") for c in x["candidates"]],
+                                       "unmet": [len((c["verdict"] or {}).get("unmet_goals") or []) if c["verdict"]
+                                                 else None for c in x["candidates"]],
+                                       "finish": [c["finish_reason"] for c in x["candidates"]]}
+                                      for x in d.get("rounds", [])] or None}  # the loop's progress, per round
                 rec.update({"dataset": ds, "strategy": mode, "model": who, "item": rid,
                             "seconds": time.perf_counter() - t0})
                 rec["independent_valid"] = (independent_valid(problem, rec["plan"]) if rec["valid"] and rec["plan"]
@@ -265,6 +285,8 @@ def main(argv: list[str] | None = None) -> None:
                     "prompt cache that every log-probability call reuses")
     ap.add_argument("--domains", default="blocksworld,mystery",
                     help="PlanBench domains, in this order per item (one domain keeps a prompt cache warm)")
+    ap.add_argument("--demos-from", type=int, default=201,
+                    help=f"guided's worked choices come from the solved instances N…N+{DEMO_SOURCES - 1}")
     ap.add_argument("--records", help="append records here (JSONL); finished ones are skipped")
     ap.add_argument("--report-only", action="store_true", help="render the report from --records and stop")
     ap.add_argument("--json", help="write all figures here")
@@ -295,7 +317,8 @@ def main(argv: list[str] | None = None) -> None:
         caps = {k: int(v) for k, v in (c.split("=", 1) for c in args.cap)}
         recs = bench_planbench(args.model, modes, args.first, args.instances, args.example, caps, args.records,
                                args.rounds, args.max_tokens, args.random_seeds, args.converge_rounds,
-                               args.seq_max, tuple(d.strip() for d in args.domains.split(",") if d.strip()))
+                               args.seq_max, tuple(d.strip() for d in args.domains.split(",") if d.strip()),
+                               args.demos_from)
         rejected = [r for r in recs if r["valid"] and r.get("independent_valid") is False]
         print(f"# reported valid: {sum(1 for r in recs if r['valid'])}; rejected by the independent validator: "
               f"{len(rejected)}")

@@ -11,12 +11,23 @@ per-token mean, the sum = mean x tokens), beside the same rate for a uniform ran
 
     .venv/bin/python benchmarks/plan_decisions.py runs/planning/qwen-guided.jsonl
     .venv/bin/python benchmarks/plan_decisions.py --controls 20 10
+
+Fresh decisions (`--fresh`): decision states sampled from seeded random walks on development
+items (default 152–200, the tuning range: never the report slice 102–151), each ranked by the
+model under every `--variants` entry (`base`, `demosN`: N worked choices drawn from the solved
+instances `--demo-from`…), through the guided search's own chooser; records go to `--out`
+(resumable: a (variant, item, state) already there is skipped) and the table compares the
+share of top-ranked actions on an optimal path with a uniform pick over the same states.
+
+    /work/bin/cpu-run .venv/bin/python benchmarks/plan_decisions.py --fresh --model $M \
+        --domain blocksworld --variants base,demos4 --out runs/planning/decisions-bw.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections import defaultdict, deque
 from functools import cache
 from pathlib import Path
@@ -74,12 +85,124 @@ def length_controls(first: int, count: int, seeds: int) -> None:
             print(f"| {'longest' if longest else 'shortest'} first | {dom} | {ok}/{count * seeds} |", flush=True)
 
 
+def decision_states(planning, rng, per_item: int, walk: int = 10):
+    """Up to `per_item` states with more than one option, from a seeded random walk without revisits
+    (the states a search meets, on and off the optimal paths), with the options as the search lists them."""
+    from reasonlab.planning.demos import applicable
+
+    view, acts = planning.task.strips, planning.ground_actions()
+    state, visited, path, found = initial_state(view), set(), [], []
+    visited.add(state)
+    for _ in range(walk):
+        if not unmet_goals(view, state):
+            break
+        options = applicable(view, acts, state, visited)
+        if not options:
+            break
+        if len(options) > 1:
+            found.append((list(path), state, options))
+        act = rng.choice(options)
+        path.append(act)
+        state = step(view, state, act)
+        visited.add(state)
+    rng.shuffle(found)
+    return found[:per_item]
+
+
+def fresh(args) -> None:
+    """Rank sampled decision states with the model under each variant; print the table."""
+    import random
+    import re
+
+    from bench_planning import PLANBENCH
+
+    from reasonlab.context import RunContext
+    from reasonlab.models import load_model
+    from reasonlab.planning.builtin import solved_example
+    from reasonlab.planning.choosers import LogprobChooser
+    from reasonlab.planning.guided import GuidedOptions, Step
+    from reasonlab.planning.pddl import Task
+
+    out = Path(args.out)
+    done = {(r["variant"], r["item"], r["k"]) for r in map(json.loads, out.read_text().splitlines())} \
+        if out.is_file() else set()
+    folder = PLANBENCH / args.domain
+    demo_src = [solved_example(Task.from_files(folder / "domain.pddl", folder / "instances" / f"instance-{n}.pddl"),
+                               engine="pyperplan") for n in range(args.demo_from, args.demo_from + 8)]
+    items = planbench_items(args.domain, args.first, args.count, 101)
+    model = load_model(args.model, n_seq_max=1) if args.model.startswith("llama:") else load_model(args.model)
+    ctx = RunContext(model)
+    t_start = time.time()
+    for item_id, prob in items:
+        planning = prob.planning
+        planning.demos = demo_src
+        view, dist = distances(planning)
+        states = decision_states(planning, random.Random(item_id), args.per_item)
+        for variant in args.variants.split(","):
+            m = re.fullmatch(r"demos(\d+)", variant)
+            o = GuidedOptions(demos=int(m.group(1)) if m else 0)
+            chooser = LogprobChooser(ctx, planning, o)
+            for k, (path, state, options) in enumerate(states):
+                if (variant, item_id, k) in done:
+                    continue
+                if time.time() - t_start > args.minutes * 60:
+                    print(f"# stopped after {args.minutes} min (resumable)")
+                    model.close()
+                    return
+                rec = Step(0, "choose", len(path))
+                t0 = time.perf_counter()
+                chooser.rank(path, state, options, 0, rec)
+                d0 = dist(state)
+                ok = [dist(step(view, state, a)) == d0 - 1 for a in options]
+                with out.open("a") as f:
+                    f.write(json.dumps({"variant": variant, "item": item_id, "k": k, "ok": ok, "s": rec.scores,
+                                        "l": rec.lengths, "o": [planning.vocab.action(a) for a in options],
+                                        "seconds": round(time.perf_counter() - t0, 2)}) + "\n")
+    model.close()
+
+
+def fresh_table(path: str) -> None:
+    rows: dict = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0.0])
+    for r in map(json.loads, Path(path).read_text().splitlines()):
+        mean = [x if x is not None else -1e9 for x in r["s"]]
+        tot = [a * b for a, b in zip(mean, r["l"], strict=True)]
+        t = rows[r["variant"]]
+        t[0] += 1
+        t[1] += r["ok"][max(range(len(mean)), key=lambda i: (mean[i], -i))]
+        t[2] += r["ok"][max(range(len(tot)), key=lambda i: (tot[i], -i))]
+        t[3] += sum(r["ok"]) / len(r["ok"])
+        t[4] += r["seconds"]
+    print(f"| variant ({path}) | states | top-1 on an optimal path: mean | sum | uniform | s / state |")
+    print("|---|---|---|---|---|---|")
+    for v, (n, m, s, u, sec) in sorted(rows.items()):
+        print(f"| {v} | {n} | {m / n:.0%} | {s / n:.0%} | {u / n:.0%} | {sec / n:.1f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("records", nargs="*")
     ap.add_argument("--first", type=int, default=102)
     ap.add_argument("--controls", nargs=2, type=int, metavar=("ITEMS", "SEEDS"), help="run the fixed-order controls")
+    ap.add_argument("--fresh", action="store_true", help="rank sampled decision states with --model (see above)")
+    ap.add_argument("--model")
+    ap.add_argument("--domain", default="blocksworld")
+    ap.add_argument("--count", type=int, default=49, help="--fresh: items from --first (use --first 152)")
+    ap.add_argument("--per-item", type=int, default=2)
+    ap.add_argument("--variants", default="base")
+    ap.add_argument("--demo-from", type=int, default=201)
+    ap.add_argument("--minutes", type=float, default=9.0, help="--fresh: stop (resumably) after this long")
+    ap.add_argument("--out", default="runs/planning/decisions.jsonl")
+    ap.add_argument("--table", help="print the table of a --fresh records file")
     args = ap.parse_args(argv)
+    if args.fresh:
+        if args.first < 152:
+            ap.error("--fresh tunes on items from 152 (102–151 is the report slice)")
+        fresh(args)
+        fresh_table(args.out)
+        return
+    if args.table:
+        fresh_table(args.table)
+        return
     if args.controls:
         length_controls(args.first, *args.controls)
     if not args.records:

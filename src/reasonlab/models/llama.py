@@ -23,40 +23,14 @@ from typing import Any
 
 from .base import Completion, DeltaFn, GenParams, Message, Model, ModelError, ModelInfo
 from .engine import Engine
+from .llama_backend import file_identity
+from .llama_backend import llama_cpp_module as _llama_cpp
 from .prompt_format import PLAIN_STOPS, plain_prompt
 from .sequences import DoneFn
 from .threads import ThreadTuner, cpu_count, default_threads, fixed_threads
 from .weights import choose, discard
 
 __all__ = ["LlamaModel", "cpu_count", "file_identity"]
-
-_BACKEND_LOCK = threading.Lock()
-_BACKEND_READY = False
-
-
-def _llama_cpp() -> Any:
-    """Import llama_cpp once and initialise its backend quietly."""
-    global _BACKEND_READY
-    try:
-        import llama_cpp
-        from llama_cpp import _logger
-    except ImportError:
-        raise ModelError("the llama backend needs llama-cpp-python: pip install 'llama-cpp-python==0.3.36'") from None
-    with _BACKEND_LOCK:
-        if not _BACKEND_READY:
-            _logger.set_verbose(False)
-            llama_cpp.llama_backend_init()
-            _BACKEND_READY = True
-    return llama_cpp
-
-
-def file_identity(path: Path) -> str:
-    """Name, size and a hash of the first MiB (the GGUF header and metadata): stable across copies."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        h.update(f.read(1 << 20))
-    return f"{path.name}:{path.stat().st_size}:{h.hexdigest()[:16]}"
-
 
 class LlamaModel(Model):
     streams = True

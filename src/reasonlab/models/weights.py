@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .base import ModelError
+from .llama_backend import file_identity, llama_cpp_module
 
 WEIGHTS_ENV = "REASONLAB_WEIGHTS"
 MODES = ("auto", "original", "q8_0")
@@ -129,7 +130,6 @@ def cache_dir() -> Path:
 
 def cached_copy(src: Path) -> Path:
     """Where the Q8_0 copy of `src` lives: named after the file, keyed by its identity."""
-    from .llama import file_identity
 
     key = hashlib.sha256(file_identity(src).encode()).hexdigest()[:16]
     return cache_dir() / f"{src.stem}.{key}.q8_0.gguf"
@@ -137,9 +137,8 @@ def cached_copy(src: Path) -> Path:
 
 def convert(src: Path, dst: Path, threads: int = 0) -> Path:
     """Requantize `src` to Q8_0 at `dst` through a temporary file in the same folder (atomic)."""
-    from .llama import _llama_cpp
 
-    lc = _llama_cpp()
+    lc = llama_cpp_module()
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".partial")

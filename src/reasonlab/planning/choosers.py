@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from ..context import RunContext
 from ..models.base import NotSupported
+from .demos import Decision, decision_text, pick_demos
 from .grammar import choice_grammar
 from .parse import strip_bullet
 from .pddl import GroundAction, StripsView
@@ -62,17 +63,25 @@ def option_line(view: StripsView, vocab: Vocabulary, state: State, act: GroundAc
     return f"{words} ({'; '.join(notes)})" if notes else words
 
 
-def choice_prompt(planning: PlanningTask, path: list[GroundAction], state: State, options: list[str],
-                  example: bool = True) -> str:
-    """The task, the plan so far and the current state in words, and the actions possible now
-    (`options`: the listed lines). The unchanging part comes first (prompt-cache friendly)."""
-    vocab, view = planning.vocab, planning.task.strips
+def preamble(planning: PlanningTask, example: bool = True) -> list[str]:
+    """What never changes for a domain: its description and the solved example."""
+    vocab = planning.vocab
     parts = [vocab.domain_description()]
     ex = planning.example
     if example and ex is not None:
         ex_vocab = type(vocab)(ex.task.strips)
         parts.append(f"Here is a solved example.\n{statement(ex.task, ex_vocab)}\n"
                      f"{plan_lines(ex.plan, ex_vocab)}\n{PLAN_END}")
+    return parts
+
+
+def choice_prompt(planning: PlanningTask, path: list[GroundAction], state: State, options: list[str],
+                  example: bool = True, head: bool = True) -> str:
+    """The task, the plan so far and the current state in words, and the actions possible now
+    (`options`: the listed lines). The unchanging part comes first (prompt-cache friendly);
+    `head=False` leaves out the domain description and example (already shown in earlier turns)."""
+    vocab, view = planning.vocab, planning.task.strips
+    parts = preamble(planning, example) if head else []
     so_far = plan_lines(path, vocab) if path else "(no steps yet)"
     unmet = [vocab.literal(g) for g in unmet_goals(view, state)]
     parts.append(f"Now the problem to solve.\n{statement(planning.task, vocab)}\n{so_far}")
@@ -81,6 +90,23 @@ def choice_prompt(planning: PlanningTask, path: list[GroundAction], state: State
                  "The actions I can perform now are:\n" + "\n".join(f"- {o}" for o in options) +
                  f"\n\n{QUESTION}")
     return "\n\n".join(parts)
+
+
+def choice_messages(planning: PlanningTask, path: list[GroundAction], state: State, options: list[str],
+                    example: bool = True, demos: list[Decision] | None = None) -> list[dict]:
+    """The chat of one choice: with `demos`, the worked choices come first as earlier question and
+    answer turns (after the domain and the example), then the question about the current state."""
+    if not demos:
+        return [{"role": "user", "content": choice_prompt(planning, path, state, options, example)}]
+    first = "\n\n".join([*preamble(planning, example),
+                          "First, some choices from other problems, each answered with the action an "
+                          "optimal plan takes there.", decision_text(demos[0], QUESTION)])
+    messages = [{"role": "user", "content": first}, {"role": "assistant", "content": demos[0].answer}]
+    for d in demos[1:]:
+        messages += [{"role": "user", "content": decision_text(d, QUESTION)},
+                     {"role": "assistant", "content": d.answer}]
+    messages.append({"role": "user", "content": choice_prompt(planning, path, state, options, example, head=False)})
+    return messages
 
 
 def read_choice(reply: str, planning: PlanningTask, options: list[GroundAction]) -> GroundAction | None:
@@ -112,14 +138,15 @@ class Chooser(Protocol):
 class _ModelBase:
     def __init__(self, ctx: RunContext, planning: PlanningTask, o: GuidedOptions) -> None:
         self.ctx, self.planning, self.o = ctx, planning, o
+        sources = planning.demos or ([planning.example] if planning.example is not None else [])
+        self.demos = pick_demos(sources, o.demos, type(planning.vocab))
 
     def lines(self, state: State, options: list[GroundAction]) -> list[str]:
         view, vocab = self.planning.task.strips, self.planning.vocab
         return [option_line(view, vocab, state, a, self.o.effects) for a in options]
 
     def messages(self, path: list[GroundAction], state: State, options: list[GroundAction]) -> list[dict]:
-        prompt = choice_prompt(self.planning, path, state, self.lines(state, options), self.o.example)
-        return [{"role": "user", "content": prompt}]
+        return choice_messages(self.planning, path, state, self.lines(state, options), self.o.example, self.demos)
 
 
 class GenerateChooser(_ModelBase):

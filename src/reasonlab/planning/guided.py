@@ -50,6 +50,7 @@ class GuidedOptions:
     max_tokens: int = 48
     seed: int = 0  # the random and greedy choosers' seed
     example: bool = True  # show the solved example in every choice prompt
+    demos: int = 0  # worked choices (demos.py) shown before each question
     label: str = "guided"
 
 

@@ -24,10 +24,12 @@ class PlanningTask:
     vocab: Vocabulary
     example: Example | None = None
     info: dict[str, Any] = field(default_factory=dict)  # dataset extras (variant, planner, …)
+    demos: list[Example] = field(default_factory=list)  # other solved instances: guided's worked choices
 
     @classmethod
-    def of(cls, task: Task, vocab_style: str = "auto", example: Example | None = None) -> PlanningTask:
-        return cls(task, vocabulary(task, vocab_style), example)
+    def of(cls, task: Task, vocab_style: str = "auto", example: Example | None = None,
+           demos: list[Example] | None = None) -> PlanningTask:
+        return cls(task, vocabulary(task, vocab_style), example, demos=list(demos or []))
 
     def first_prompt(self) -> str:
         return prompt(self.task, self.vocab, self.example)
@@ -53,9 +55,10 @@ class PlanningTask:
 
 
 def make_problem(task: Task, vocab_style: str = "auto", example: Example | None = None,
-                 meta: dict[str, Any] | None = None) -> Problem:
-    """A `Problem` carrying `task` as a `PlanningTask` (parsed once) for the planning strategies."""
-    planning = PlanningTask.of(task, vocab_style, example)
+                 meta: dict[str, Any] | None = None, demos: list[Example] | None = None) -> Problem:
+    """A `Problem` carrying `task` as a `PlanningTask` (parsed once) for the planning strategies;
+    `demos`: other solved instances of the domain, for the guided search's worked choices."""
+    planning = PlanningTask.of(task, vocab_style, example, demos)
     m: dict[str, Any] = {"planning": True, "task_name": task.name, "vocabulary": planning.vocab.kind,
                          **(meta or {})}
     return Problem(text=planning.statement(), kind="plan", language="en", meta=m, planning=planning)

@@ -25,6 +25,8 @@ class PlanGuidedOptions(Options):
     max_depth: int = opt(30, "a path this long counts as a dead end")
     grammar: bool = opt(True, "scorer 'generate': constrain each reply to the listed actions (GBNF, where supported)")
     example: bool = opt(True, "show the solved example in every choice prompt")
+    demos: int = opt(0, "worked choices shown before each question: states of other solved instances (or of "
+                     "the example's plan) with the action an optimal plan takes there")
 
 
 def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, chooser: str) -> Prediction:
@@ -40,7 +42,7 @@ def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, c
     out = guided_search(ctx, planning, GuidedOptions(budget=o.budget, max_depth=o.max_depth, chooser=chooser,
                                                      scorer=o.scorer, norm=o.norm, effects=o.effects,
                                                      grammar=o.grammar, max_tokens=o.max_tokens, seed=ctx.seed,
-                                                     example=o.example))
+                                                     example=o.example, demos=o.demos))
     details = out.to_dict()
     details["plan_words"] = plan_lines(out.plan, planning.vocab).splitlines() if out.plan else None
     answer = "\n".join(a.pddl() for a in out.plan) if out.valid and out.plan else None
