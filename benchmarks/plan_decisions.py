@@ -28,14 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
 from bench_planning import planbench_items  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 from reasonlab.planning.pddl import GroundAction
-from reasonlab.planning.simulate import initial_state, step, unmet_goals
+from reasonlab.planning.simulate import goal_distance, initial_state, step, unmet_goals
 
 
 def distances(planning):
@@ -43,18 +43,9 @@ def distances(planning):
 
     @cache
     def dist(state) -> int:
-        """Optimal number of steps from `state` to the goals (breadth-first; small domains only)."""
-        seen, todo = {state}, deque([(state, 0)])
-        while todo:
-            s, d = todo.popleft()
-            if not unmet_goals(view, s):
-                return d
-            for a in acts:
-                n = step(view, s, a)
-                if n is not None and n not in seen:
-                    seen.add(n)
-                    todo.append((n, d + 1))
-        return 10**6
+        """Optimal number of steps from `state` to the goals (10**6 when unreachable)."""
+        d = goal_distance(view, acts, state)
+        return 10**6 if d is None else d
 
     return view, dist
 

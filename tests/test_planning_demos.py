@@ -2,7 +2,6 @@
 plan's step and one of the listed options, the chat shows them as earlier turns before the real
 question, and the search with demonstrations still returns only validated plans."""
 
-from collections import deque
 
 from test_planning_guided import _options, _setup
 from test_planning_modulo import _up_valid
@@ -16,7 +15,7 @@ from reasonlab.planning.demos import example_decisions, pick_demos
 from reasonlab.planning.mystery import obfuscate
 from reasonlab.planning.pddl import GroundAction
 from reasonlab.planning.render import BlocksworldVocabulary, GenericVocabulary
-from reasonlab.planning.simulate import initial_state, step, unmet_goals
+from reasonlab.planning.simulate import goal_distance, initial_state, step
 from reasonlab.planning.task import PlanningTask
 
 
@@ -28,18 +27,7 @@ def _sources(n=4, count=4, mystery=False):
 
 
 def _distance(planning, state):
-    view, acts = planning.task.strips, planning.ground_actions()
-    seen, todo = {state}, deque([(state, 0)])
-    while todo:
-        s, d = todo.popleft()
-        if not unmet_goals(view, s):
-            return d
-        for a in acts:
-            nxt = step(view, s, a)
-            if nxt is not None and nxt not in seen:
-                seen.add(nxt)
-                todo.append((nxt, d + 1))
-    return None
+    return goal_distance(planning.task.strips, planning.ground_actions(), state)
 
 
 def test_each_demo_answer_is_listed_and_on_an_optimal_path():

@@ -5,6 +5,7 @@ guided search. The validity verdict always comes from the validator (validate.py
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from .pddl import Atom, GroundAction, Literal, StripsView
@@ -70,3 +71,19 @@ def simulate(view: StripsView, plan: list[GroundAction], state: State | None = N
         if reached is None and holds(view.goal, state):
             reached = i
     return Trace(len(plan), None, reached, holds(view.goal, state), state)
+
+
+def goal_distance(view: StripsView, actions: list[GroundAction], state: State) -> int | None:
+    """Optimal number of steps from `state` to the goals, by breadth-first search over `actions`;
+    None when no plan exists. Exhaustive: for small domains (4-block instances) and checks only."""
+    seen, todo = {state}, deque([(state, 0)])
+    while todo:
+        s, d = todo.popleft()
+        if not unmet_goals(view, s):
+            return d
+        for a in actions:
+            nxt = step(view, s, a)
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                todo.append((nxt, d + 1))
+    return None
