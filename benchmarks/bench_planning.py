@@ -106,6 +106,7 @@ MODES = {  # label -> (strategy, options)
     "guided-sum": ("plan-guided", {"norm": "sum"}),
     "guided-gen": ("plan-guided", {"scorer": "generate"}),  # the model writes its choice (first version)
     "guided-effects": ("plan-guided", {"effects": True}),  # options annotated with goals achieved/undone
+    "guided-goals": ("plan-guided", {"goals_first": True}),  # goal count first, the model within ties
     "guided-demos": ("plan-guided", {"demos": 4}),  # 4 worked choices from solved instances --demos-from…
     "random-guided": ("plan-random-guided", {}),
     "greedy-guided": ("plan-greedy-guided", {}),  # the annotation alone, no model

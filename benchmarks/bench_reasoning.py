@@ -34,8 +34,7 @@ from reasonlab.eval.datasets import load_dataset, match_answer
 from reasonlab.eval.intervals import wilson
 from reasonlab.models import load_model
 from reasonlab.strategies import get_strategy
-from reasonlab.strategies.confidence import settled, weight_of
-from reasonlab.strategies.self_consistency import Sample, confidence_vote, round_sizes, tally
+from reasonlab.strategies.self_consistency import Sample, confidence_vote, round_sizes, tally, vote_settled
 
 
 def _kv(pairs: list[str]) -> dict[str, str]:
@@ -113,11 +112,7 @@ def revote(rec: dict[str, Any], mode: str, settle: float = 0.8, keep: float = 1.
     drawn: list[Sample] = []
     for size in round_sizes(k, 1 if warmup > 0 else 0, warmup):
         drawn += paths[len(drawn):len(drawn) + size]
-        vote = confidence_vote(drawn, keep)
-        kept = [p for p in drawn if p.kept and p.key is not None]
-        if settled(vote.weights, sum(p.weight for p in kept), k - len(drawn),
-                   max((weight_of(p.confidence) for p in drawn), default=1.0), settle, rule,
-                   votes=len(kept)):
+        if vote_settled(drawn, k - len(drawn), settle, rule, keep):
             break
     return confidence_vote(drawn, keep).winner, sum(p.tokens for p in drawn)
 

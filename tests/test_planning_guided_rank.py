@@ -152,6 +152,38 @@ def test_effects_annotate_options_and_the_greedy_control_follows_them():
     assert found >= 1
 
 
+def test_goals_first_ranks_by_goal_count_and_asks_the_model_only_within_a_tie():
+    planning, problem, gold = _setup()
+    view = planning.task.strips
+    model = ScriptedModel(default="unused", logprobs=_preference)
+    r = run(problem, "plan-guided", model, cache=False, goals_first=True)
+    d = r.details
+    assert d["valid"] and r.answer
+    state, asked, path = initial_state(view), 0, []
+    for s in d["steps"]:
+        if s["kind"] == "choose" and not s["reused"]:
+            opts = [planning.vocab.read_action(o) for o in s["options"]]
+            gains = []
+            for a in opts:
+                achieved, undone = effects(view, planning.vocab, state, a)
+                gains.append(len(achieved) - len(undone))
+            top = [o for o, g in zip(s["options"], gains, strict=True) if g == max(gains)]
+            assert s["choice"] in top  # the goal count first
+            if len(top) == 1:
+                assert "no model call" in s["critique"] and s["scores"] is None
+            else:  # the model ordered the tie; the others were not scored
+                asked += len(top)
+                scored = [o for o, x in zip(s["options"], s["scores"], strict=True) if x is not None]
+                assert sorted(scored) == sorted(top)
+                assert s["choice"] == max(top, key=lambda o: s["scores"][s["options"].index(o)])
+        if s["kind"] in ("choose", "forced"):
+            path.append(state)
+            state = step(view, state, GroundAction.read(s["action"]))
+        elif s["kind"] == "backtrack" and path:
+            state = path.pop()
+    assert asked == len(r.calls) > 0
+
+
 def test_cli_guided_options_and_the_greedy_control(tmp_path):
     import json
 

@@ -50,6 +50,10 @@ MODES = [*STRATEGIES, "planner"]
 @click.option("--effects", is_flag=True,
               help="guided: list with each action the goals it achieves or undoes (computed by the simulator; "
                    "compare with --mode greedy-guided, which uses that annotation without a model).")
+@click.option("--goals-first", is_flag=True,
+              help="guided: rank by the simulator's count of goals an action achieves minus undoes, and let "
+                   "the model order only the actions tied at the best count (compare --mode greedy-guided, the "
+                   "same ranking with ties broken at random).")
 @model_option
 @click.option("--planner", "engine", type=click.Choice(["auto", "fast-downward", "pyperplan"]), default="auto",
               show_default=True, help="Classical planner (mode planner, and one-shot examples).")
@@ -67,7 +71,7 @@ MODES = [*STRATEGIES, "planner"]
 @json_option
 def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: int, index: int, mystery: bool,
          random_names: bool, mode: str, rounds: int, plain: bool, grammar: bool, prefix: bool, candidates: int,
-         budget: int, scorer: str, norm: str, effects: bool, model: str, engine: str, example_file: str | None,
+         budget: int, scorer: str, norm: str, effects: bool, goals_first: bool, model: str, engine: str, example_file: str | None,
          no_example: bool, plan_file: str | None, emit_pddl: str | None, max_tokens: int, timeout: float,
          show_prompts: bool, no_cache: bool, as_json: bool) -> None:
     """Plan with a sound verifier: model alone, LLM-Modulo, verifier-guided search, or a planner.
@@ -128,12 +132,14 @@ def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: in
             example = solved_example(variant_task(Task.from_files(domain, example_file), variant, seed), timeout)
         elif n_blocks is not None:
             example = blocksworld_example(n_blocks, seed, {instances[index].key}, variant)
+    if goals_first and mode != "guided":
+        raise InputError("--goals-first goes with --mode guided (--mode greedy-guided is its no-model control)")
     options: dict[str, Any] = {"max_tokens": max_tokens}
     if mode == "modulo":
         options.update(rounds=rounds, plain=plain, grammar=grammar, prefix=prefix, candidates=candidates)
     elif mode in ("guided", "random-guided", "greedy-guided"):
         options.update(budget=budget, grammar=grammar, max_tokens=min(max_tokens, 48), scorer=scorer, norm=norm,
-                       effects=effects)
+                       effects=effects, **({"goals_first": True} if goals_first else {}))
     _run_model(task, example, STRATEGIES[mode], options, model, show_prompts, no_cache, as_json)
 
 

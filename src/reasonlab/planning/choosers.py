@@ -12,6 +12,8 @@ again for the remaining ones.
 - `RandomChooser`: the uniform control (one action per call, as before the rankings existed).
 - `GreedyChooser`: a control without a model that uses the simulator's annotation only (goals an
   action achieves minus goals it undoes, ties broken at random), to show what a model adds over it.
+  With the option `goals_first`, `LogprobChooser` ranks by the same count first and lets the model
+  order the actions within a tie: the greedy control is then its exact no-model counterpart.
 
 The choice prompt puts what never changes first (the domain, the example, the statement) and what
 changes last (the plan so far, the state, the goals not met, the options), so a backend's prompt
@@ -130,6 +132,16 @@ def option_score(logprobs: list[float], norm: str) -> float:
     return total / len(logprobs) if norm == "mean" else total
 
 
+def goal_gains(planning: PlanningTask, state: State, options: list[GroundAction]) -> list[int]:
+    """Per option: goals it achieves minus goals it undoes (the simulator's annotation)."""
+    view, vocab = planning.task.strips, planning.vocab
+    out = []
+    for a in options:
+        achieved, undone = effects(view, vocab, state, a)
+        out.append(len(achieved) - len(undone))
+    return out
+
+
 class Chooser(Protocol):
     def rank(self, path: list[GroundAction], state: State, options: list[GroundAction], n: int,
              rec: Step) -> list[GroundAction]: ...
@@ -181,26 +193,32 @@ class LogprobChooser(_ModelBase):
         self.fallback: GenerateChooser | None = None
 
     def rank(self, path, state, options, n, rec):
+        listed = options
+        if self.o.goals_first:  # only the actions of the best goal count are ranked now (a partial
+            gains = goal_gains(self.planning, state, options)  # ranking: a later visit asks for the rest)
+            options = [a for a, g in zip(options, gains, strict=True) if g == max(gains)]
+            if len(options) == 1:
+                rec.critique = "the only action with the best goal count (no model call)"
+                return options
         if self.fallback is not None:
             return self.fallback.rank(path, state, options, n, rec)
         messages = self.messages(path, state, options)
         vocab = self.planning.vocab
-        scores: list[float] = []
-        lengths: list[int] = []
+        scores: dict[GroundAction, float] = {}
+        lengths: dict[GroundAction, int] = {}
         try:
             for k, act in enumerate(options):
                 lp = self.ctx.logprobs(messages, vocab.action(act), label=f"{self.o.label}-score-{n}.{k + 1}")
-                scores.append(option_score(lp, self.o.norm))
-                lengths.append(len(lp))
+                scores[act], lengths[act] = option_score(lp, self.o.norm), len(lp)
         except NotSupported:
             self.fallback = GenerateChooser(self.ctx, self.planning, self.o)
             out = self.fallback.rank(path, state, options, n, rec)
             rec.critique = ("the model gives no log-probabilities: it wrote its choice instead"
                             + (f"; {rec.critique}" if rec.critique else ""))
             return out
-        rec.scores = [round(s, 4) if math.isfinite(s) else None for s in scores]
-        rec.lengths = lengths
-        order = sorted(range(len(options)), key=lambda i: (-scores[i], i))  # ties: the listed order
+        rec.scores = [round(scores[a], 4) if math.isfinite(scores.get(a, -math.inf)) else None for a in listed]
+        rec.lengths = [lengths.get(a, 0) for a in listed]
+        order = sorted(range(len(options)), key=lambda i: (-scores[options[i]], i))  # ties: the listed order
         return [options[i] for i in order]
 
 
@@ -222,11 +240,7 @@ class GreedyChooser:
         self.planning, self.rng = planning, rng
 
     def rank(self, path, state, options, n, rec):
-        view, vocab = self.planning.task.strips, self.planning.vocab
-        gain = {}
-        for a in options:
-            achieved, undone = effects(view, vocab, state, a)
-            gain[a] = len(achieved) - len(undone)
+        gain = dict(zip(options, goal_gains(self.planning, state, options), strict=True))
         shuffled = list(options)
         self.rng.shuffle(shuffled)
         ranked = sorted(shuffled, key=lambda a: -gain[a])  # stable: ties keep the shuffled order

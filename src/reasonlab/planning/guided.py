@@ -45,6 +45,7 @@ class GuidedOptions:
     chooser: str = "model"  # "model" | "random" (the control) | "greedy" (the annotation's control)
     scorer: str = "logprobs"  # model chooser: "logprobs" (score every option) | "generate" (write one)
     norm: str = "mean"  # logprobs: per-token "mean" or "sum" of an option's log-probabilities
+    goals_first: bool = False  # logprobs: rank by goals achieved minus undone first, the model within ties
     effects: bool = False  # list with each option the goals it achieves / undoes (simulator-computed)
     grammar: bool = True  # generate: constrain the model's reply to the listed actions (where supported)
     max_tokens: int = 48

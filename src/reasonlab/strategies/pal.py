@@ -35,7 +35,7 @@ from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..sandbox import Limits, SandboxResult, run_code
 from .base import Options, Strategy, StrategyError, opt, register
-from .confidence import check_measure, check_rule, failed, sample_record, settled, weight_of
+from .confidence import check_measure, check_rule, failed, sample_record
 from .pal_exemplars import BUILTIN, SETS
 from .program import (  # noqa: F401 - re-exported: pal is where users look for them
     Entry,
@@ -47,7 +47,7 @@ from .program import (  # noqa: F401 - re-exported: pal is where users look for 
     syntax_error,
 )
 from .self_consistency import Sample as VotePath
-from .self_consistency import confidence_vote, round_sizes, tally
+from .self_consistency import confidence_vote, round_sizes, tally, vote_settled
 
 EXEMPLARS = BUILTIN  # the default worked programs (tree imports them as PROGRAMS)
 
@@ -330,12 +330,8 @@ class PAL(Strategy):
                     self.repair(ctx, base, p, k, form, non_negative)
             programs += batch
             if len(sizes) > 1:
-                paths = self.vote_paths(programs, kind)
-                vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
-                kept = [p for p in paths if p.kept and p.key is not None]
-                top = max((weight_of(p.confidence) for p in paths), default=1.0) if weighted else 1.0
-                if settled(vote.weights, sum(p.weight if weighted else 1.0 for p in kept), k - len(programs),
-                           top, o.settle, o.settle_rule, votes=len(kept)):
+                if vote_settled(self.vote_paths(programs, kind), k - len(programs), o.settle, o.settle_rule,
+                                o.keep, weighted):
                     break
         return self.finish(programs, kind, {"exemplars": ex_info, **(
             {"early_stop": {"drawn": len(programs), "saved": k - len(programs)}} if len(sizes) > 1 else {})})

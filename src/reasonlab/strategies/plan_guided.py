@@ -20,6 +20,8 @@ class PlanGuidedOptions(Options):
                       "generated; ranking kept for backtracking) or 'generate' (the model writes one)")
     norm: str = opt("mean", "logprobs: per-token 'mean' or total 'sum' of an option's log-probabilities")
     effects: bool = opt(False, "list with each action the goals it achieves or undoes (computed by the simulator)")
+    goals_first: bool = opt(False, "scorer 'logprobs': rank by the simulator's count of goals achieved minus undone "
+                            "first; the model's scores order the actions within a tie (compare plan-greedy-guided)")
     max_tokens: int = opt(48, "token limit of each written choice (scorer 'generate')")
     budget: int = opt(40, "most moves (choices and forced moves); backtracking is free")
     max_depth: int = opt(30, "a path this long counts as a dead end")
@@ -41,6 +43,7 @@ def guided_prediction(ctx: RunContext, problem: Problem, o: PlanGuidedOptions, c
     planning = planning_task(problem)
     out = guided_search(ctx, planning, GuidedOptions(budget=o.budget, max_depth=o.max_depth, chooser=chooser,
                                                      scorer=o.scorer, norm=o.norm, effects=o.effects,
+                                                     goals_first=o.goals_first,
                                                      grammar=o.grammar, max_tokens=o.max_tokens, seed=ctx.seed,
                                                      example=o.example, demos=o.demos))
     details = out.to_dict()

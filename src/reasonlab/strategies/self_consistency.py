@@ -148,6 +148,18 @@ def decided(paths: list[Sample], remaining: int) -> bool:
     return True
 
 
+def vote_settled(paths: list[Sample], remaining: int, settle: float, rule: str, keep: float = 1.0,
+                 weighted: bool = True) -> bool:
+    """Whether the vote of `paths` (confidence-weighted, or counts) is settled at `settle` under
+    `rule` with `remaining` samples still to draw (`confidence.settled`); self-consistency, PAL's
+    program vote and the benchmark's replay all ask this."""
+    vote = confidence_vote(paths, keep) if weighted else tally(paths)
+    kept = [p for p in paths if p.kept and p.key is not None]
+    top = max((weight_of(p.confidence) for p in paths), default=1.0) if weighted else 1.0
+    return settled(vote.weights, sum(p.weight if weighted else 1.0 for p in kept), remaining, top,
+                   settle, rule, votes=len(kept))
+
+
 def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True) -> bool:
     """Whether drawing can stop with `paths` drawn of `o.samples` (the stopping options):
 
@@ -158,11 +170,7 @@ def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True)
     if remaining <= 0:
         return True
     if o.settle > 0:
-        vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
-        kept = [p for p in paths if p.kept and p.key is not None]
-        top = max((weight_of(p.confidence) for p in paths), default=1.0) if weighted else 1.0
-        return settled(vote.weights, sum(p.weight if weighted else 1.0 for p in kept), remaining, top,
-                       o.settle, o.settle_rule, votes=len(kept))
+        return vote_settled(paths, remaining, o.settle, o.settle_rule, o.keep, weighted)
     if not o.early_stop:
         return False
     if in_order:
