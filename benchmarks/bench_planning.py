@@ -102,6 +102,7 @@ MODES = {  # label -> (strategy, options)
     "modulo-prefix": ("plan-modulo", {"grammar": False, "prefix": True, "candidates": 1}),
     "modulo-k": ("plan-modulo", {"grammar": False, "prefix": False, "candidates": 3}),
     "modulo": ("plan-modulo", {}),
+    "modulo-applicable": ("plan-modulo", {"applicable": True}),  # first step from the applicable actions
     "guided": ("plan-guided", {}),  # log-probability ranking, per-token mean
     "guided-sum": ("plan-guided", {"norm": "sum"}),
     "guided-gen": ("plan-guided", {"scorer": "generate"}),  # the model writes its choice (first version)

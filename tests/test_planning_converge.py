@@ -121,6 +121,31 @@ def test_valid_prefix_is_kept_and_the_rest_is_asked_for():
     assert all(planning.vocab.fact(a) in restated for a in state)
 
 
+def test_applicable_first_step_grammar_and_the_listed_options():
+    from reasonlab.planning.modulo import applicable_now
+    from reasonlab.planning.simulate import initial_state, simulate
+
+    planning, problem, gold = _setup()
+    view, vocab = planning.task.strips, planning.vocab
+    wrong = gold[2] if gold[2] != gold[3] else gold[1]
+    first = plan_lines([*gold[:2], gold[3], wrong], vocab)  # steps 1-2 fine, step 3 fails
+    model = ScriptedModel(replies=[first, plan_lines(gold[2:], vocab)])
+    r = run(problem, "plan-modulo", model, cache=False, candidates=1, applicable=True)
+    assert r.details["valid"] and r.details["options"]["applicable"] is True
+    for call, state in ((r.calls[0], initial_state(view)), (r.calls[1], simulate(view, gold[:2]).state)):
+        now = applicable_now(planning, state)
+        rx = gbnf_regex(call.params["grammar"])
+        for a in planning.ground_actions():  # the first line: exactly the actions applicable there
+            assert bool(rx.fullmatch(vocab.action(a) + "\n" + PLAN_END)) == (a in now), vocab.action(a)
+        assert rx.fullmatch(plan_lines([now[0], *gold[:3]], vocab) + "\n" + PLAN_END)  # later lines: any action
+    prompt = model.received[1][-1]["content"]
+    listed = prompt.split("the actions I can perform first are: ")[1].split(".\n")[0]
+    assert all(vocab.action(a) in listed for a in applicable_now(planning, simulate(view, gold[:2]).state))
+    plain = run(problem, "plan-modulo", ScriptedModel(replies=[first, plan_lines(gold[2:], vocab)]), cache=False,
+                candidates=1)
+    assert "first ::=" not in plain.calls[0].params["grammar"]
+
+
 def test_plan_that_passes_the_goal_is_cut_where_the_goals_held():
     planning, problem, gold = _setup()
     extra = plan_lines(gold, planning.vocab) + "\n" + plan_lines(gold[:1], planning.vocab)
@@ -206,3 +231,11 @@ def test_soundness_of_every_candidate_in_the_default_loop():
                     assert c["valid"] == _up_valid(planning.task, attempt)
         if r.answer is not None:
             assert _up_valid(planning.task, [GroundAction.read(s) for s in r.answer.splitlines()])
+
+
+def test_cli_applicable_and_goals_first_go_with_their_modes():
+    from test_planning_modulo import rl
+
+    for args, mode in ((["--applicable"], "guided"), (["--goals-first"], "modulo"), (["--goals-first"], "planner")):
+        p = rl("--blocksworld", "3", "--mode", mode, *args)
+        assert p.returncode == 2 and "goes with --mode" in p.stderr and "Traceback" not in p.stderr

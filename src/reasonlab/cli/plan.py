@@ -50,6 +50,9 @@ MODES = [*STRATEGIES, "planner"]
 @click.option("--effects", is_flag=True,
               help="guided: list with each action the goals it achieves or undoes (computed by the simulator; "
                    "compare with --mode greedy-guided, which uses that annotation without a model).")
+@click.option("--applicable", is_flag=True,
+              help="modulo: the first step of each attempt must be an action applicable where it starts "
+                   "(grammar), and back-prompts list those actions, so each round with --prefix gains a step.")
 @click.option("--goals-first", is_flag=True,
               help="guided: rank by the simulator's count of goals an action achieves minus undoes, and let "
                    "the model order only the actions tied at the best count (compare --mode greedy-guided, the "
@@ -71,7 +74,7 @@ MODES = [*STRATEGIES, "planner"]
 @json_option
 def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: int, index: int, mystery: bool,
          random_names: bool, mode: str, rounds: int, plain: bool, grammar: bool, prefix: bool, candidates: int,
-         budget: int, scorer: str, norm: str, effects: bool, goals_first: bool, model: str, engine: str, example_file: str | None,
+         budget: int, scorer: str, norm: str, effects: bool, applicable: bool, goals_first: bool, model: str, engine: str, example_file: str | None,
          no_example: bool, plan_file: str | None, emit_pddl: str | None, max_tokens: int, timeout: float,
          show_prompts: bool, no_cache: bool, as_json: bool) -> None:
     """Plan with a sound verifier: model alone, LLM-Modulo, verifier-guided search, or a planner.
@@ -99,6 +102,10 @@ def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: in
 
     if mystery and random_names:
         raise InputError("choose one of --mystery and --random-names")
+    if applicable and mode != "modulo":
+        raise InputError("--applicable goes with --mode modulo")
+    if goals_first and mode != "guided":
+        raise InputError("--goals-first goes with --mode guided (--mode greedy-guided is its no-model control)")
     variant = "mystery" if mystery else "random" if random_names else "plain"
     if n_blocks is not None:
         if domain or problem:
@@ -132,11 +139,10 @@ def plan(domain: str | None, problem: str | None, n_blocks: int | None, seed: in
             example = solved_example(variant_task(Task.from_files(domain, example_file), variant, seed), timeout)
         elif n_blocks is not None:
             example = blocksworld_example(n_blocks, seed, {instances[index].key}, variant)
-    if goals_first and mode != "guided":
-        raise InputError("--goals-first goes with --mode guided (--mode greedy-guided is its no-model control)")
     options: dict[str, Any] = {"max_tokens": max_tokens}
     if mode == "modulo":
-        options.update(rounds=rounds, plain=plain, grammar=grammar, prefix=prefix, candidates=candidates)
+        options.update(rounds=rounds, plain=plain, grammar=grammar, prefix=prefix, candidates=candidates,
+                       **({"applicable": True} if applicable else {}))
     elif mode in ("guided", "random-guided", "greedy-guided"):
         options.update(budget=budget, grammar=grammar, max_tokens=min(max_tokens, 48), scorer=scorer, norm=norm,
                        effects=effects, **({"goals_first": True} if goals_first else {}))

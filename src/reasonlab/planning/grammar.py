@@ -1,7 +1,8 @@
 """GBNF grammars (llama.cpp's format) built from a task's PDDL and wording: every plan line is one
 action of the domain applied to objects of the problem, in the words the prompt uses.
 
-`plan_grammar` constrains a whole plan (1…max_steps lines, then "[PLAN END]"); `choice_grammar`
+`plan_grammar` constrains a whole plan (1…max_steps lines, then "[PLAN END]"; optionally a first
+line from a given list: the actions applicable where the plan starts); `choice_grammar`
 constrains a reply to exactly one of the given lines (the guided mode's options). Backends
 without grammar support ignore them; the strict parser (parse.py) then reads the output and
 names every line it cannot read.
@@ -53,9 +54,14 @@ def action_rules(vocab: Vocabulary, arguments: dict[str, list[tuple[str, ...]]])
     return [f"action ::= {' | '.join(alts)}", *rules]
 
 
-def plan_grammar(vocab: Vocabulary, arguments: dict[str, list[tuple[str, ...]]], max_steps: int = 16) -> str:
-    """A plan: 1…max_steps action lines, each ending in a newline, then [PLAN END]."""
+def plan_grammar(vocab: Vocabulary, arguments: dict[str, list[tuple[str, ...]]], max_steps: int = 16,
+                 first: list[str] | None = None) -> str:
+    """A plan: 1…max_steps action lines, each ending in a newline, then [PLAN END]; with `first`,
+    the first line is one of those texts (the actions applicable where the plan starts)."""
     n = max(1, int(max_steps))
+    if first:
+        head = f'root ::= first "\\n" (action "\\n"){{0,{n - 1}}} {literal(PLAN_END)}'
+        return "\n".join([head, f"first ::= {_alternatives(first)}", *action_rules(vocab, arguments)]) + "\n"
     return "\n".join([f'root ::= (action "\\n"){{1,{n}}} {literal(PLAN_END)}',
                       *action_rules(vocab, arguments)]) + "\n"
 

@@ -16,6 +16,10 @@ switchable (`LoopOptions.plain()` turns all three off: the paper's loop):
   validated; the first valid one is returned, else the best (fewest unmet goals after its
   executable prefix, then the longest prefix) is critiqued.
 
+Optionally (`applicable`, a critic that knows the simulator): the grammar's first line is one of
+the actions applicable where the attempt starts (the initial state, or the kept prefix's end),
+and the back-prompt lists them, so every round with prefix keeping gains at least one step.
+
 With `rounds=1` it is the *autonomous* mode. **Soundness by construction**: `Outcome.valid` is
 true only when the validator accepted exactly the returned plan; no other path sets it. A
 completion stopped by the model layer's degeneration guard (finish reason `repetition`) is a
@@ -33,7 +37,7 @@ from .grammar import plan_grammar
 from .parse import ParsedPlan, parse_plan
 from .pddl import GroundAction
 from .render import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
-from .simulate import Trace, simulate, unmet_goals
+from .simulate import Trace, initial_state, simulate, step, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate
 
@@ -52,6 +56,7 @@ class LoopOptions:
     candidates: int = 3
     max_steps: int = 16  # most lines the grammar allows per attempt
     label: str = "plan"
+    applicable: bool = False  # the first step of each attempt is one of the actions applicable where it starts
 
     def plain(self) -> LoopOptions:
         """The same options with the three additions off (the paper's loop)."""
@@ -154,7 +159,14 @@ def back_prompt(planning: PlanningTask, critique: str) -> str:
             f"ending with {PLAN_END}.\n\n{planning.statement()}")
 
 
-def continue_prompt(planning: PlanningTask, prefix: list[GroundAction], trace: Trace, critique: str) -> str:
+def applicable_now(planning: PlanningTask, state: Any) -> list[GroundAction]:
+    """The ground actions applicable in `state`, in the task's order."""
+    view = planning.task.strips
+    return [a for a in planning.ground_actions() if step(view, state, a) is not None]
+
+
+def continue_prompt(planning: PlanningTask, prefix: list[GroundAction], trace: Trace, critique: str,
+                    options: list[GroundAction] | None = None) -> str:
     """The reformulator: the task restated from the state the kept prefix reaches."""
     vocab, view = planning.vocab, planning.task.strips
     parts = [vocab.domain_description(), INSTRUCTION]
@@ -168,6 +180,9 @@ def continue_prompt(planning: PlanningTask, prefix: list[GroundAction], trace: T
         note += (f"\nI keep the {len(prefix)} step(s) that work and have already performed them: "
                  f"{join_words([vocab.action(a) for a in prefix])}. The conditions below are the state they "
                  "reach; the plan continues from there with the remaining steps only.")
+    if options:
+        note += ("\nFrom there, the actions I can perform first are: "
+                 f"{join_words([vocab.action(a) for a in options])}.")
     parts.append(note)
     parts.append(_statement(vocab, trace.state, view.goal))
     return "\n\n".join(parts)
@@ -215,15 +230,22 @@ def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None =
     if o.history not in HISTORY:
         raise InputError(f"history must be one of {', '.join(HISTORY)}, got {o.history!r}")
     grammar = plan_grammar(planning.vocab, planning.arguments, o.max_steps) if o.grammar else None
+    view = planning.task.strips
     first = {"role": "user", "content": planning.first_prompt()}
     messages: list[dict[str, str]] = [first]
     out = Outcome(valid=False, plan=None, options={"grammar": o.grammar, "prefix": o.prefix,
-                                                   "candidates": o.candidates, "rounds": o.rounds})
+                                                   "candidates": o.candidates, "rounds": o.rounds,
+                                                   "applicable": o.applicable})
     seen: dict[tuple[GroundAction, ...], int] = {}
     prefix: list[GroundAction] = []
     k = o.candidates
     for r in range(1, o.rounds + 1):
         temp = o.temperature if (r == 1 and k == 1) else o.retry_temperature
+        start = simulate(view, prefix).state if prefix else initial_state(view)
+        now = applicable_now(planning, start) if o.applicable else []
+        if now and o.grammar:
+            grammar = plan_grammar(planning.vocab, planning.arguments, o.max_steps,
+                                   first=[planning.vocab.action(a) for a in now])
         comps = ctx.generate(messages, n=k, label=f"{o.label}-round-{r}", temperature=temp, max_tokens=o.max_tokens,
                              stop=[PLAN_END, "[STATEMENT]"], sample_offset=(r - 1) * k, grammar=grammar,
                              meta={"round": r, "prefix": len(prefix)})
@@ -248,10 +270,12 @@ def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None =
             break
         if o.prefix and best.trace is not None and best.trace.executable >= len(prefix):
             prefix = best.attempt[: best.trace.executable]
-            messages = [{"role": "user", "content": continue_prompt(planning, prefix, best.trace, best.critique)}]
+            nxt = applicable_now(planning, best.trace.state) if o.applicable else None
+            messages = [{"role": "user", "content": continue_prompt(planning, prefix, best.trace, best.critique, nxt)}]
         elif o.prefix and prefix:  # an unreadable answer: restate from the same kept prefix
-            trace = simulate(planning.task.strips, prefix)
-            messages = [{"role": "user", "content": continue_prompt(planning, prefix, trace, best.critique)}]
+            trace = simulate(view, prefix)
+            nxt = applicable_now(planning, trace.state) if o.applicable else None
+            messages = [{"role": "user", "content": continue_prompt(planning, prefix, trace, best.critique, nxt)}]
         else:
             reply = {"role": "assistant", "content": best.output}
             feedback = {"role": "user", "content": back_prompt(planning, best.critique)}

@@ -23,6 +23,8 @@ class PlanModuloOptions(Options):
     candidates: int = opt(3, "plans per round, from one batched request")
     max_steps: int = opt(16, "most plan lines the grammar allows per attempt")
     plain: bool = opt(False, "the paper's loop: no grammar, no prefix keeping, one candidate")
+    applicable: bool = opt(False, "the first step of each attempt must be an action applicable where it starts "
+                                  "(grammar), and back-prompts list those actions: every round gains a step")
 
 
 def loop_options(o: Options, rounds: int, plain: bool):  # -> planning.modulo.LoopOptions
@@ -31,7 +33,8 @@ def loop_options(o: Options, rounds: int, plain: bool):  # -> planning.modulo.Lo
     lo = LoopOptions(rounds=rounds, max_tokens=o.max_tokens, temperature=o.temperature,
                      retry_temperature=getattr(o, "retry_temperature", 0.7), history=getattr(o, "history", "last"),
                      grammar=getattr(o, "grammar", False), prefix=getattr(o, "prefix", False),
-                     candidates=getattr(o, "candidates", 1), max_steps=getattr(o, "max_steps", 16))
+                     candidates=getattr(o, "candidates", 1), max_steps=getattr(o, "max_steps", 16),
+                     applicable=getattr(o, "applicable", False))
     return lo.plain() if plain else lo
 
 
