@@ -79,7 +79,7 @@ def length_controls(first: int, count: int, seeds: int) -> None:
 def decision_states(planning, rng, per_item: int, walk: int = 10):
     """Up to `per_item` states with more than one option, from a seeded random walk without revisits
     (the states a search meets, on and off the optimal paths), with the options as the search lists them."""
-    from reasonlab.planning.demos import applicable
+    from reasonlab.planning.simulate import applicable
 
     view, acts = planning.task.strips, planning.ground_actions()
     state, visited, path, found = initial_state(view), set(), [], []

@@ -122,8 +122,7 @@ def test_valid_prefix_is_kept_and_the_rest_is_asked_for():
 
 
 def test_applicable_first_step_grammar_and_the_listed_options():
-    from reasonlab.planning.modulo import applicable_now
-    from reasonlab.planning.simulate import initial_state, simulate
+    from reasonlab.planning.simulate import applicable, initial_state, simulate
 
     planning, problem, gold = _setup()
     view, vocab = planning.task.strips, planning.vocab
@@ -133,14 +132,15 @@ def test_applicable_first_step_grammar_and_the_listed_options():
     r = run(problem, "plan-modulo", model, cache=False, candidates=1, applicable=True)
     assert r.details["valid"] and r.details["options"]["applicable"] is True
     for call, state in ((r.calls[0], initial_state(view)), (r.calls[1], simulate(view, gold[:2]).state)):
-        now = applicable_now(planning, state)
+        now = applicable(view, planning.ground_actions(), state)
         rx = gbnf_regex(call.params["grammar"])
         for a in planning.ground_actions():  # the first line: exactly the actions applicable there
             assert bool(rx.fullmatch(vocab.action(a) + "\n" + PLAN_END)) == (a in now), vocab.action(a)
         assert rx.fullmatch(plan_lines([now[0], *gold[:3]], vocab) + "\n" + PLAN_END)  # later lines: any action
     prompt = model.received[1][-1]["content"]
     listed = prompt.split("the actions I can perform first are: ")[1].split(".\n")[0]
-    assert all(vocab.action(a) in listed for a in applicable_now(planning, simulate(view, gold[:2]).state))
+    assert all(vocab.action(a) in listed for a in applicable(view, planning.ground_actions(),
+                                                                       simulate(view, gold[:2]).state))
     plain = run(problem, "plan-modulo", ScriptedModel(replies=[first, plan_lines(gold[2:], vocab)]), cache=False,
                 candidates=1)
     assert "first ::=" not in plain.calls[0].params["grammar"]

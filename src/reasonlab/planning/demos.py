@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .pddl import GroundAction, StripsView
 from .render import Example, Vocabulary, join_words, state_words
-from .simulate import State, initial_state, step, unmet_goals
+from .simulate import applicable, initial_state, step, unmet_goals
 from .task import PlanningTask
 
 
@@ -30,17 +29,6 @@ class Decision:
     unmet: str  # the goals not met yet, in words
     options: tuple[str, ...]  # the actions possible there, in words (the listed order)
     answer: str  # the optimal plan's action, in words
-
-
-def applicable(view: StripsView, grounded: list[GroundAction], state: State,
-               visited: set[State]) -> list[GroundAction]:
-    """The actions applicable in `state` whose result is not in `visited` (the search's listing)."""
-    out = []
-    for act in grounded:
-        nxt = step(view, state, act)
-        if nxt is not None and nxt not in visited:
-            out.append(act)
-    return out
 
 
 def example_decisions(example: Example, vocab_type: type[Vocabulary]) -> list[Decision]:

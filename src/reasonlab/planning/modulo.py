@@ -37,7 +37,7 @@ from .grammar import plan_grammar
 from .parse import ParsedPlan, parse_plan
 from .pddl import GroundAction
 from .render import INSTRUCTION, PLAN_END, PLAN_START, Vocabulary, join_words, plan_lines, state_words
-from .simulate import Trace, initial_state, simulate, step, unmet_goals
+from .simulate import Trace, applicable, initial_state, simulate, unmet_goals
 from .task import PlanningTask
 from .validate import Verdict, validate
 
@@ -159,12 +159,6 @@ def back_prompt(planning: PlanningTask, critique: str) -> str:
             f"ending with {PLAN_END}.\n\n{planning.statement()}")
 
 
-def applicable_now(planning: PlanningTask, state: Any) -> list[GroundAction]:
-    """The ground actions applicable in `state`, in the task's order."""
-    view = planning.task.strips
-    return [a for a in planning.ground_actions() if step(view, state, a) is not None]
-
-
 def continue_prompt(planning: PlanningTask, prefix: list[GroundAction], trace: Trace, critique: str,
                     options: list[GroundAction] | None = None) -> str:
     """The reformulator: the task restated from the state the kept prefix reaches."""
@@ -231,6 +225,8 @@ def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None =
         raise InputError(f"history must be one of {', '.join(HISTORY)}, got {o.history!r}")
     grammar = plan_grammar(planning.vocab, planning.arguments, o.max_steps) if o.grammar else None
     view = planning.task.strips
+    grounded = planning.ground_actions() if o.applicable else []
+    now = applicable(view, grounded, initial_state(view))  # where the next attempt starts (option applicable)
     first = {"role": "user", "content": planning.first_prompt()}
     messages: list[dict[str, str]] = [first]
     out = Outcome(valid=False, plan=None, options={"grammar": o.grammar, "prefix": o.prefix,
@@ -241,13 +237,10 @@ def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None =
     k = o.candidates
     for r in range(1, o.rounds + 1):
         temp = o.temperature if (r == 1 and k == 1) else o.retry_temperature
-        start = simulate(view, prefix).state if prefix else initial_state(view)
-        now = applicable_now(planning, start) if o.applicable else []
-        if now and o.grammar:
-            grammar = plan_grammar(planning.vocab, planning.arguments, o.max_steps,
-                                   first=[planning.vocab.action(a) for a in now])
+        round_grammar = (plan_grammar(planning.vocab, planning.arguments, o.max_steps,
+                                      first=[planning.vocab.action(a) for a in now]) if now and o.grammar else grammar)
         comps = ctx.generate(messages, n=k, label=f"{o.label}-round-{r}", temperature=temp, max_tokens=o.max_tokens,
-                             stop=[PLAN_END, "[STATEMENT]"], sample_offset=(r - 1) * k, grammar=grammar,
+                             stop=[PLAN_END, "[STATEMENT]"], sample_offset=(r - 1) * k, grammar=round_grammar,
                              meta={"round": r, "prefix": len(prefix)})
         cands = [_candidate(planning, prefix, c.text, c.finish_reason, o.prefix) for c in comps]
         for c in cands:
@@ -270,12 +263,11 @@ def run_loop(ctx: RunContext, planning: PlanningTask, opts: LoopOptions | None =
             break
         if o.prefix and best.trace is not None and best.trace.executable >= len(prefix):
             prefix = best.attempt[: best.trace.executable]
-            nxt = applicable_now(planning, best.trace.state) if o.applicable else None
-            messages = [{"role": "user", "content": continue_prompt(planning, prefix, best.trace, best.critique, nxt)}]
-        elif o.prefix and prefix:  # an unreadable answer: restate from the same kept prefix
+            now = applicable(view, grounded, best.trace.state)
+            messages = [{"role": "user", "content": continue_prompt(planning, prefix, best.trace, best.critique, now)}]
+        elif o.prefix and prefix:  # an unreadable answer: restate from the same kept prefix (`now` holds)
             trace = simulate(view, prefix)
-            nxt = applicable_now(planning, trace.state) if o.applicable else None
-            messages = [{"role": "user", "content": continue_prompt(planning, prefix, trace, best.critique, nxt)}]
+            messages = [{"role": "user", "content": continue_prompt(planning, prefix, trace, best.critique, now)}]
         else:
             reply = {"role": "assistant", "content": best.output}
             feedback = {"role": "user", "content": back_prompt(planning, best.critique)}

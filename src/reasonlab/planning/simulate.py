@@ -73,6 +73,17 @@ def simulate(view: StripsView, plan: list[GroundAction], state: State | None = N
     return Trace(len(plan), None, reached, holds(view.goal, state), state)
 
 
+def applicable(view: StripsView, actions: list[GroundAction], state: State,
+               visited: set[State] | frozenset[State] = frozenset()) -> list[GroundAction]:
+    """The actions applicable in `state` (in the order given) whose result is not in `visited`."""
+    out = []
+    for act in actions:
+        nxt = step(view, state, act)
+        if nxt is not None and nxt not in visited:
+            out.append(act)
+    return out
+
+
 def goal_distance(view: StripsView, actions: list[GroundAction], state: State) -> int | None:
     """Optimal number of steps from `state` to the goals, by breadth-first search over `actions`;
     None when no plan exists. Exhaustive: for small domains (4-block instances) and checks only."""
