@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._common import weights_option
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -35,11 +37,7 @@ import click
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               envvar="REASONLAB_THREADS",
               help="CPU threads of local GGUF models (default: tuned per decode step from measured speed). Env: REASONLAB_THREADS.")
-@click.option("--weights", type=click.Choice(["auto", "original", "q8_0"], case_sensitive=False), default=None,
-              envvar="REASONLAB_WEIGHTS",
-              help="Weights of local GGUF models: auto (default) = a Q8_0 copy of a Q4_1/Q5_1 file, made once in "
-                   "the user cache (concurrent requests decode together, faster in Q8_0); original; q8_0 = always "
-                   "a Q8_0 copy. Env: REASONLAB_WEIGHTS.")
+@weights_option
 @click.option("--sandbox-memory-mb", default=512, show_default=True, type=int,
               help="Memory ceiling of each sandboxed program (its whole process tree), MiB; requests may only lower it.")
 @click.option("--sandbox-timeout-s", default=10.0, show_default=True, type=float,
@@ -49,7 +47,7 @@ import click
 def serve(host: str, port: int, models: tuple[str, ...], api_keys: tuple[str, ...], admin_key: str | None,
           allowed_hosts: tuple[str, ...], strategy: str, queue_size: int,
           workers: int, max_body_bytes: int, max_tokens_limit: int, max_calls: int, cache: bool, merge: bool,
-          threads: int | None, weights: str | None, sandbox_memory_mb: int, sandbox_timeout_s: float, log_level: str) -> None:
+          threads: int | None, sandbox_memory_mb: int, sandbox_timeout_s: float, log_level: str) -> None:
     """Serve strategies over HTTP: POST /v1/chat/completions (OpenAI), POST / (ChatGLM), web page at /.
 
     \b
@@ -59,10 +57,9 @@ def serve(host: str, port: int, models: tuple[str, ...], api_keys: tuple[str, ..
       reasonlab serve --host 0.0.0.0 --api-key "$(openssl rand -hex 16)"
     """
     from ..errors import InputError
-    from ..models.weights import expect_batching, set_weights
+    from ..models.weights import expect_batching
     from ..server.config import ServerConfig, check_bind, resolve_api_keys
 
-    set_weights(weights)
     expect_batching()  # concurrent requests decode in one batch (--weights auto)
 
     keys = resolve_api_keys(api_keys)
