@@ -11,7 +11,9 @@ Summarise every setting in a folder (accuracy with a Wilson 95 % interval, token
 seconds/item, share of samples stopped as loops); self-consistency runs drawn with
 ``-o confidence=lowest`` are also re-voted offline from their recorded samples — majority,
 confidence-weighted, and weighted with the early stop (the stop rule replayed on the samples in
-draw order, exactly as the strategy applies it; tokens counted up to the stop):
+draw order, exactly as the strategy applies it; tokens counted up to the stop). Runs with
+``-o online=true`` (DeepConf's online stop) are not re-voted — their cut samples are partial — and
+show the share of samples the stop ended (``cut/samples``):
 
     .venv/bin/python benchmarks/bench_reasoning.py summary runs/bench13 [--markdown]
 
@@ -123,6 +125,12 @@ def _gold_key(rec: dict[str, Any]) -> str | None:
     return vote_key(str(rec["gold"]), "number")
 
 
+def _cut(rec: dict[str, Any]) -> int:
+    """Samples of one item ended by the online stop (finish reason low_confidence)."""
+    d = rec.get("details") or {}
+    return int((d.get("confidence") or {}).get("cut") or (d.get("online") or {}).get("cut") or 0)
+
+
 def summarise(folder: Path) -> list[dict[str, Any]]:
     rows = []
     for f in sorted(folder.glob("*.jsonl")):
@@ -132,7 +140,8 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
         if not recs:
             continue
         variants = [(f.stem, None)]
-        if any(p.get("confidence") is not None for r in recs for p in (r.get("details") or {}).get("paths", [])):
+        online = json.loads(f.with_suffix(".meta.json").read_text()).get("options", {}).get("online") == "true"
+        if not online and any(p.get("confidence") is not None for r in recs for p in (r.get("details") or {}).get("paths", [])):
             variants += [(f"{f.stem}/majority", "majority"), (f"{f.stem}/weighted", "weighted"),
                          (f"{f.stem}/weighted+stop", "stop")]
             variants += [(f"{f.stem}/weighted+stop(share≥{t})", f"share:{t}:0") for t in (0.5, 0.6, 0.75)]
@@ -158,26 +167,30 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
             n = len(recs)
             lo, hi = wilson(correct, n)
             loops = sum(r.get("loops") or 0 for r in recs)
+            cut = sum(_cut(r) for r in recs)
             samples = sum(r.get("samples") or 0 for r in recs)
             rows.append({"setting": label, "n": n, "correct": correct, "accuracy": correct / n, "lo": lo, "hi": hi,
                          "tokens_per_item": tokens / n,
                          "seconds_per_item": sum(r.get("seconds", 0) for r in recs) / n if mode is None else None,
                          "no_answer": sum(r["answer"] is None for r in recs) / n if mode is None else None,
-                         "loop_share": loops / samples if samples and mode is None else None})
+                         "loop_share": loops / samples if samples and mode is None else None,
+                         "cut_share": cut / samples if samples and mode is None and online else None})
     return rows
 
 
 def cmd_summary(a: argparse.Namespace) -> None:
     rows = summarise(Path(a.folder))
-    print("| setting | n | correct | accuracy (95 % CI) | tokens/item | s/item | no answer | loops/samples |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| setting | n | correct | accuracy (95 % CI) | tokens/item | s/item | no answer | loops/samples "
+          "| cut/samples |")
+    print("|---|---|---|---|---|---|---|---|---|")
     def pct(x: float | None) -> str:
         return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
 
     for r in rows:
         secs = "" if r["seconds_per_item"] is None else f"{r['seconds_per_item']:.1f}"
         print(f"| {r['setting']} | {r['n']} | {r['correct']} | {pct(r['accuracy'])} ({pct(r['lo'])}–{pct(r['hi'])}) "
-              f"| {r['tokens_per_item']:.0f} | {secs} | {pct(r['no_answer'])} | {pct(r['loop_share'])} |")
+              f"| {r['tokens_per_item']:.0f} | {secs} | {pct(r['no_answer'])} | {pct(r['loop_share'])} "
+              f"| {pct(r['cut_share'])} |")
 
 
 def main() -> None:

@@ -129,6 +129,19 @@ def test_guard_stops_a_forced_loop_inside_the_decode_loop(model):
     assert free.finish_reason == "length"
 
 
+def test_confidence_floor_ends_a_sample_inside_the_decode_loop(model):
+    msgs = _msgs("Write a long story about a cat.")
+    # no window of real log-probabilities averages 0 or more: the floor 0 cuts at the first full window
+    [cut] = model.generate(msgs, GenParams(max_tokens=60, min_confidence=0.0, confidence_window=4))
+    assert cut.finish_reason == "low_confidence" and cut.completion_tokens == 4
+    [free] = model.generate(msgs, GenParams(max_tokens=12, min_confidence=-1e6, confidence_window=4))
+    assert free.finish_reason == "length" and free.completion_tokens == 12
+    assert cut.token_logprobs == pytest.approx(free.token_logprobs[:4], abs=1e-4)  # the same path, ended early
+    ctx = RunContext(model)
+    outs = ctx.generate(msgs, n=2, temperature=0.7, max_tokens=40, min_confidence=0.0, confidence_window=6)
+    assert [c.finish_reason for c in outs] == ["low_confidence"] * 2 and ctx.calls[0].finish_reason == "low_confidence"
+
+
 def test_scoring_runs_between_decode_steps(model):
     text, scores = _concurrently([
         lambda: model.generate(_msgs("Write a long story about a cat."), GenParams(max_tokens=60))[0].text,

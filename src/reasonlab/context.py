@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .cache import Cache, cache_key
-from .models.base import Completion, GenParams, Message, Model
+from .models.base import FINISH_LOW_CONFIDENCE, Completion, GenParams, Message, Model
 from .models.repetition import FINISH_REPETITION, guard_enabled_by_default, loop_start
 from .models.sequences import FINISH_SETTLED
 from .trace import Call, Usage
@@ -111,6 +111,8 @@ class RunContext:
         grammar: str | None = None,
         guard: bool | None = None,
         settle: Callable[[dict[int, Completion]], bool] | None = None,
+        min_confidence: float | None = None,
+        confidence_window: int = 16,
     ) -> list[Completion]:
         """Return n completions (samples sample_offset … sample_offset+n-1) of one request.
 
@@ -119,10 +121,15 @@ class RunContext:
         `settle(samples so far by index)` -> True stops drawing: on a backend that decodes the n
         samples together (`can_settle`) it is asked as each sample ends and the rest stop at once;
         samples not drawn come back with finish reason ``settled`` (empty or partial, never cached).
+        `min_confidence` (DeepConf's online stop): a sample whose last `confidence_window` tokens'
+        mean log-probability falls below it ends with finish reason ``low_confidence`` — while
+        decoding on a backend that can (`cuts_low_confidence`), else marked after the fact from the
+        returned token log-probabilities (the tokens were spent).
         """
         params = GenParams.make(temperature=temperature, max_tokens=max_tokens, stop=stop, top_p=top_p,
                                 seed=self.seed, grammar=grammar,
-                                guard=self.repetition_guard if guard is None else guard)
+                                guard=self.repetition_guard if guard is None else guard,
+                                min_confidence=min_confidence, confidence_window=confidence_window)
         messages = [dict(m) for m in messages]
         self._check(n)
         if self.listeners:
@@ -184,6 +191,8 @@ class RunContext:
             for k, (i, c) in enumerate(zip(run, outs, strict=True)):
                 if params.guard and not self.model.guards_repetition:
                     _guard_after(c)
+                if params.min_confidence is not None and not self.model.cuts_low_confidence:
+                    _floor_after(c, params.min_confidence, params.confidence_window)
                 results[i] = c
                 if c.finish_reason == FINISH_SETTLED and not c.completion_tokens:
                     continue  # never started: nothing to record
@@ -244,3 +253,19 @@ def _guard_after(c: Completion) -> None:
     cut = loop_start(c.text)
     if cut is not None:
         c.text, c.finish_reason = c.text[:cut], FINISH_REPETITION
+
+
+def _floor_after(c: Completion, floor: float, window: int) -> None:
+    """The confidence floor after the fact, for backends that do not apply it while decoding: a
+    completion with a full window of token log-probabilities whose mean is below `floor` is marked
+    ``low_confidence`` (its text and token count stay: they were generated)."""
+    lp = c.token_logprobs
+    if c.finish_reason in ("cancelled", FINISH_SETTLED) or not lp or len(lp) < window:
+        return
+    run = sum(lp[:window])
+    for i in range(window, len(lp) + 1):
+        if run / window < floor:
+            c.finish_reason = FINISH_LOW_CONFIDENCE
+            return
+        if i < len(lp):
+            run += lp[i] - lp[i - window]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -15,8 +16,10 @@ Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..
 DeltaFn = Callable[[int, str], None]  # (sample index, text added since the last call)
 
 # Why a completion ended: the model stopped (end token or a stop string), the token limit, the
-# degeneration guard (models/repetition.py), or the caller cancelled it (partial text kept).
-FINISH_REASONS = ("stop", "length", "repetition", "cancelled")
+# degeneration guard (models/repetition.py), the confidence floor (GenParams.min_confidence), or the
+# caller cancelled it (partial text kept).
+FINISH_LOW_CONFIDENCE = "low_confidence"
+FINISH_REASONS = ("stop", "length", "repetition", FINISH_LOW_CONFIDENCE, "cancelled")
 
 
 class ModelError(ReasonlabError, RuntimeError):
@@ -44,6 +47,16 @@ class GenParams:
     seed: int = 0  # base seed; sample i of a request uses seed + i
     grammar: str | None = None  # a GBNF grammar (root rule `root`) the output must match, where supported
     guard: bool = True  # stop a sample that starts looping (finish reason "repetition")
+    # DeepConf's online early stop: end a sample (finish reason "low_confidence") once the mean
+    # log-probability of its last `confidence_window` tokens falls below this floor (None: never)
+    min_confidence: float | None = None
+    confidence_window: int = 16
+
+    def __post_init__(self) -> None:
+        if self.min_confidence is not None and not math.isfinite(self.min_confidence):
+            raise ValueError(f"min_confidence must be a finite number, got {self.min_confidence}")
+        if self.confidence_window < 1:
+            raise ValueError(f"confidence_window must be at least 1, got {self.confidence_window}")
 
     def to_dict(self) -> dict[str, Any]:
         d = {name: getattr(self, name) for name in _field_names(type(self))}  # flat values: no deep copy
@@ -52,6 +65,8 @@ class GenParams:
             del d["grammar"]
         if self.guard:  # likewise: only the non-default value shows
             del d["guard"]
+        if self.min_confidence is None:
+            del d["min_confidence"], d["confidence_window"]
         return d
 
     @classmethod
@@ -133,6 +148,7 @@ class Model:
     identity: str = ""
     streams = False  # generate_stream reports text token by token and stops on `cancel`
     guards_repetition = False  # the backend applies the degeneration guard itself (GenParams.guard)
+    cuts_low_confidence = False  # the backend ends samples below GenParams.min_confidence while decoding
     batches_concurrent_calls = False  # concurrent generate calls are decoded together: don't serialise them
     stops_when_settled = False  # generate_stream takes on_done(index, completion) -> True to stop the other samples
 

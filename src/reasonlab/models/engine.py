@@ -13,8 +13,8 @@ cache shares the longest prefix with its prompt, or copies the longest shared pr
 once, and a follow-up prompt that extends an earlier one decodes only the new part. Finished slots
 keep their cells until the room is needed (least recently used first).
 
-Per sequence: its own sampler (seed, grammar), stop strings, degeneration guard, token limit and
-cancellation (checked every step; partial text kept, finish reason ``cancelled``).
+Per sequence: its own sampler (seed, grammar), stop strings, degeneration guard, confidence floor
+(DeepConf's online stop), token limit and cancellation (checked every step; partial text kept, finish reason ``cancelled``).
 
 `Engine.stats()` counts generation steps per batch size, decode seconds and thread counts;
 ``REASONLAB_ENGINE_STATS=1`` prints them to stderr when the process exits (benchmarks read it).
@@ -33,10 +33,10 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
-from .base import Completion, DeltaFn, GenParams, ModelError
+from .base import FINISH_LOW_CONFIDENCE, Completion, DeltaFn, GenParams, ModelError
 from .kv_slots import Slots, lcp
 from .repetition import DEFAULT_GUARD, FINISH_REPETITION
-from .sequences import FINISH_SETTLED, DoneFn
+from .sequences import FINISH_SETTLED, DoneFn, below_floor
 from .sequences import Request as _Request
 from .sequences import Seq as _Seq
 from .sequences import held_back as _held_back
@@ -349,6 +349,9 @@ class Engine:
         s.text = t
         if req.params.guard and DEFAULT_GUARD.looping(t):
             self._finish(s, FINISH_REPETITION)
+            return
+        if req.params.min_confidence is not None and req.want_logprobs and below_floor(s, req.params):
+            self._finish(s, FINISH_LOW_CONFIDENCE)
             return
         if len(s.gen) >= req.max_new:
             self._finish(s, "length")

@@ -35,6 +35,7 @@ __all__ = ["LlamaModel", "cpu_count", "file_identity"]
 class LlamaModel(Model):
     streams = True
     guards_repetition = True
+    cuts_low_confidence = True
     batches_concurrent_calls = True
     stops_when_settled = True
 

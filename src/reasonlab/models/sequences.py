@@ -57,6 +57,17 @@ class Seq:
     text: str = ""
     sent: int = 0  # characters of text already reported through on_delta
     logprobs: list[float] = field(default_factory=list)
+    window_sum: float = 0.0  # sum of the last GenParams.confidence_window log-probabilities
+
+
+def below_floor(s: Seq, params: GenParams) -> bool:
+    """Add the newest token's log-probability to the sliding window; True when a full window's mean
+    is below ``params.min_confidence`` (DeepConf's online stop)."""
+    w = params.confidence_window
+    s.window_sum += s.logprobs[-1]
+    if len(s.logprobs) > w:
+        s.window_sum -= s.logprobs[-1 - w]
+    return len(s.logprobs) >= w and s.window_sum / w < (params.min_confidence or 0.0)
 
 
 def held_back(text: str, stops: tuple[str, ...]) -> int:

@@ -217,6 +217,7 @@ class GatedModel(Model):
         self.identity = gate.model.identity
         self.streams = gate.model.streams
         self.guards_repetition = gate.model.guards_repetition
+        self.cuts_low_confidence = gate.model.cuts_low_confidence
 
     def generate(self, messages, params, n=1, sample_offset=0, tools=None) -> list[Completion]:
         return self.gate.generate(self.client, self.cancel, messages, params, n, sample_offset, tools)

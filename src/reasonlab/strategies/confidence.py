@@ -23,6 +23,13 @@ that the leader is the majority answer of the model's distribution, P(p1 > p2) u
 Beta(v1 + 1, v2 + 1) posterior over the two leading answers' votes, reaches ``settle`` (e.g. 0.95:
 4 agreeing samples of 4, or 6 of 7). Weighted votes count as weight / mean weight (their sum is the
 number of votes), so confidence shifts the odds without inventing samples.
+
+Online stop (``online=true``, DeepConf's online mode): the warm-up samples are drawn in full and set
+a floor — the confidence of the least confident sample the `keep` filter would keep among them
+(`warmup_floor`) — and every later sample is ended by the model layer as soon as a window of
+`window` tokens averages below it (finish reason ``low_confidence``: a failed sample that never
+votes; the llama engine stops decoding it at once). The final vote keeps the samples at or above
+the floor (`keep_at_floor`), so a warm-up sample and a later one are judged by the same bar.
 """
 
 from __future__ import annotations
@@ -31,12 +38,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..models.base import FINISH_LOW_CONFIDENCE
 from .base import StrategyError
 
 MEASURES = ("none", "mean", "lowest", "tail")
 RULES = ("safe", "share", "beta")
 DEFAULT_WINDOW = 16
-FAILED_FINISHES = ("repetition",)  # finish reasons that make a sample a failure, whatever it says
+# finish reasons that make a sample a failure, whatever it says: a loop, or ended below the confidence floor
+FINISH_LOW = FINISH_LOW_CONFIDENCE
+FAILED_FINISHES = ("repetition", FINISH_LOW)
 
 
 def check_measure(options: Any) -> None:
@@ -109,6 +119,34 @@ def keep_most_confident(confs: Sequence[float | None], keep: float) -> list[bool
     n_keep = max(1, math.ceil(keep * len(known)))
     threshold = known[n_keep - 1]
     return [c is None or c >= threshold for c in confs]
+
+
+def warmup_floor(confs: Sequence[float | None], keep: float) -> float | None:
+    """The online stop's floor: the lowest confidence that `keep_most_confident` keeps among the
+    warm-up samples' `confs` (None when none has a confidence: no floor)."""
+    known = sorted((c for c in confs if c is not None), reverse=True)
+    if not known:
+        return None
+    return known[max(1, math.ceil(min(1.0, keep) * len(known))) - 1]
+
+
+def keep_at_floor(confs: Sequence[float | None], floor: float) -> list[bool]:
+    """Which samples vote under the online stop: those at or above `floor` (and those without a confidence)."""
+    return [c is None or c >= floor for c in confs]
+
+
+def check_online(options: Any) -> None:
+    """StrategyError unless the online stop's options fit: it needs confidence=lowest (the floor is a
+    sliding-window mean, as that measure's) and more than one sample."""
+    if not getattr(options, "online", False):
+        return
+    if options.confidence != "lowest":
+        raise StrategyError("option online needs confidence=lowest (the floor is a sliding-window mean), "
+                            f"got confidence={options.confidence}")
+    if options.samples < 2:
+        raise StrategyError("option online needs samples of at least 2 (a warm-up and later samples)")
+    if options.window < 1:
+        raise StrategyError(f"option window must be at least 1, got {options.window}")
 
 
 def settled(weights: dict[str, float], total: float, remaining: int, max_weight: float,

@@ -73,6 +73,7 @@ RULES: dict[str, Rule] = {
     "beam": Rule(ge=1, le=256), "expand": Rule(ge=1, le=256), "depth": Rule(ge=1, le=1024),
     "max_calls": Rule(ge=1, le=100_000), "budget": Rule(ge=1, le=100_000), "max_depth": Rule(ge=1, le=100_000),
     "window": Rule(ge=1, le=4096), "keep": Rule(gt=0, le=1), "settle": Rule(ge=0, le=1),
+    "settle_rule": Rule(choices=("safe", "share", "beta")), "online": Rule(), "warmup": Rule(ge=0, le=1024),
     "seed": Rule(ge=0, le=2**32 - 1),
     "timeout_s": Rule(gt=0, le=3600), "memory_mb": Rule(ge=16, le=1 << 20),
     "verifier": Rule(), "repair": Rule(), "example": Rule(), "constrained": Rule(), "early_stop": Rule(),
@@ -93,7 +94,8 @@ SERVER_CAPS: dict[str, float] = {"samples": 32, "prompts": 8, "verifier_samples"
                                  "timeout_s": 10.0, "memory_mb": 1024, "workers": 4, "concurrency": 4,
                                  "max_steps": 64, "max_nodes": 16, "max_subquestions": 12, "round_size": 32,
                                  "loop_retries": 4, "beam": 8, "expand": 8, "depth": 32, "max_calls": 64,
-                                 "max_tokens_total": 16_000, "budget": 200, "max_depth": 100, "window": 256}
+                                 "max_tokens_total": 16_000, "budget": 200, "max_depth": 100, "window": 256,
+                                 "warmup": 32}
 # Options that are sandbox limits (option → `sandbox.Limits` field): a request may only tighten them.
 SANDBOX_OPTIONS: dict[str, str] = {"timeout_s": "timeout_s", "memory_mb": "memory_mb"}
 STRING_MAX = 200  # longest string option value

@@ -13,7 +13,9 @@ drawn again from the original prompt. Repair and retry rounds *sample* (`retry_t
 and a seed of their own) so they do not walk the greedy path that failed once more.
 With `samples` k > 1, k programs come from one batched request, each is run (and repaired),
 and their answers are voted (program self-consistency) — by count, or weighted by each
-program's token confidence (``confidence=lowest``, DeepConf) with an early stop (``settle``).
+program's token confidence (``confidence=lowest``, DeepConf) with an early stop (``settle``)
+and DeepConf's online stop (``online``: programs after the warm-up end as soon as their sliding
+window of token log-probabilities falls below the warm-up's floor; they are dropped, not repaired).
 The returned value is rendered in the answer's form (a list of words as text, True as the
 question's true-word, float noise removed: answers/program_values.py).
 Exemplars: the built-in worked programs, or (``exemplars=POOL.jsonl``, e.g. from
@@ -35,7 +37,15 @@ from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..sandbox import Limits, SandboxResult, run_code
 from .base import Options, Strategy, StrategyError, opt, register
-from .confidence import check_measure, check_rule, failed, sample_record
+from .confidence import (
+    FINISH_LOW,
+    check_measure,
+    check_online,
+    check_rule,
+    failed,
+    sample_record,
+    warmup_floor,
+)
 from .pal_exemplars import BUILTIN, SETS
 from .program import (  # noqa: F401 - re-exported: pal is where users look for them
     Entry,
@@ -47,7 +57,7 @@ from .program import (  # noqa: F401 - re-exported: pal is where users look for 
     syntax_error,
 )
 from .self_consistency import Sample as VotePath
-from .self_consistency import confidence_vote, round_sizes, tally, vote_settled
+from .self_consistency import confidence_vote, round_sizes, tally, vote_settled, wave_sizes
 
 EXEMPLARS = BUILTIN  # the default worked programs (tree imports them as PROGRAMS)
 
@@ -82,6 +92,7 @@ def sign_error(answer: str | None) -> str | None:
 
 # -- one program, run and repaired -----------------------------------------------------------
 LOOP = "loop"  # the error of an attempt the model layer stopped as a repetition loop
+LOW = "stopped below the confidence floor"  # the online stop ended it: abandoned, not repaired
 
 
 @dataclass
@@ -130,7 +141,11 @@ class PALOptions(Options):
                                    "(Adaptive-Consistency)")
     sign_check: bool = opt(True, "a negative answer to a number question with no hint of negatives goes back "
                                  "for repair like an error (kept if no repair round fixes it)")
-    warmup: int = opt(2, "with settle: programs in the first round; then one at a time (0 = half of k first)")
+    warmup: int = opt(2, "with settle or online: programs in the first round; then one at a time with settle, "
+                         "else the rest together (0 = half of k first)")
+    online: bool = opt(False, "DeepConf online: the warm-up programs set a floor (the least confident one `keep` "
+                              "keeps) and every later program stops as soon as `window` tokens average below it; "
+                              "such a program is dropped, not repaired (needs confidence=lowest)")
     timeout_s: float = opt(5.0, "wall-clock limit of each program run, seconds")
     memory_mb: int = opt(512, "memory limit of each program run, MiB")
     unsafe_exec: bool = opt(False, "where no sandbox is available, run programs without isolation")
@@ -248,9 +263,9 @@ class PAL(Strategy):
                     finish=getattr(completion, "finish_reason", "stop") or "stop",
                     tokens=getattr(completion, "completion_tokens", 0), temperature=temperature)
         if loop:
-            a.error = LOOP
+            a.error = LOW if a.finish == FINISH_LOW else LOOP
             ctx.emit("program", {"sample": sample, "round": rnd, "code": code, "answer": None,
-                                 "error": "stopped as a loop", "limit": None, "entry": None})
+                                 "error": LOW if a.error == LOW else "stopped as a loop", "limit": None, "entry": None})
             return a, None
         if code is None:
             a.error = syntax_error(reply) or "no program"  # an unparseable block: the model gets its SyntaxError
@@ -282,7 +297,7 @@ class PAL(Strategy):
         temperature = max(o.temperature, o.retry_temperature)
         for rnd in range(len(program.attempts), o.rounds + 1):
             last = program.attempts[-1]
-            if last.error is None:
+            if last.error is None or last.error == LOW:
                 return
             fresh = last.error == LOOP
             msgs = base if fresh else history
@@ -314,12 +329,16 @@ class PAL(Strategy):
         temperature = o.temperature if (k == 1 or o.temperature > 0) else 0.7
         weighted = o.confidence != "none"
         check_rule(o)
-        sizes = round_sizes(k, 1 if o.warmup > 0 else 0, o.warmup) if (o.settle > 0 and k > 1) else [k]
+        check_online(o)
+        # all k at once; with settle, `warmup` then one at a time; with online alone, `warmup` then the rest
+        sizes = ([k] if k == 1 or not (o.settle > 0 or o.online) else
+                 round_sizes(k, 1 if o.warmup > 0 else 0, o.warmup) if o.settle > 0 else wave_sizes(k, 0, o.warmup))
         programs: list[Program] = []
+        floor: float | None = None
         for size in sizes:
             start = len(programs)
             outs = ctx.generate(base, n=size, label="program", temperature=temperature, max_tokens=o.max_tokens,
-                                sample_offset=start)
+                                sample_offset=start, min_confidence=floor, confidence_window=o.window)
             batch = [Program(start + j) for j in range(size)]
             with ThreadPoolExecutor(max_workers=max(1, min(o.workers, size))) as pool:
                 first = list(pool.map(lambda c, i: self.execute(ctx, c, 0, i, form, temperature)[0],
@@ -329,12 +348,20 @@ class PAL(Strategy):
                 if o.rounds > 0:
                     self.repair(ctx, base, p, k, form, non_negative)
             programs += batch
-            if len(sizes) > 1:
+            if o.online and start == 0:  # the warm-up's first attempts set the floor
+                floor = warmup_floor([p.attempts[0].confidence for p in batch if not failed(p.attempts[0].finish)],
+                                     o.keep)
+            if o.settle > 0 and len(sizes) > 1:
                 if vote_settled(self.vote_paths(programs, kind), k - len(programs), o.settle, o.settle_rule,
-                                o.keep, weighted):
+                                o.keep, weighted, floor):
                     break
-        return self.finish(programs, kind, {"exemplars": ex_info, **(
-            {"early_stop": {"drawn": len(programs), "saved": k - len(programs)}} if len(sizes) > 1 else {})})
+        extra: dict[str, Any] = {"exemplars": ex_info}
+        if len(sizes) > 1:
+            extra["early_stop"] = {"drawn": len(programs), "saved": k - len(programs)}
+        if o.online:
+            extra["online"] = {"floor": None if floor is None else round(floor, 6),
+                               "cut": sum(a.error == LOW for p in programs for a in p.attempts)}
+        return self.finish(programs, kind, extra, floor)
 
     @staticmethod
     def vote_paths(programs: list[Program], kind: str) -> list[VotePath]:
@@ -347,10 +374,11 @@ class PAL(Strategy):
                                 tokens=sum(a.tokens for a in p.attempts)))
         return out
 
-    def finish(self, programs: list[Program], kind: str, extra: dict[str, Any] | None = None) -> Prediction:
+    def finish(self, programs: list[Program], kind: str, extra: dict[str, Any] | None = None,
+               floor: float | None = None) -> Prediction:
         o = self.options
         paths = self.vote_paths(programs, kind)
-        vote = confidence_vote(paths, o.keep) if o.confidence != "none" else tally(paths)
+        vote = confidence_vote(paths, o.keep, floor) if o.confidence != "none" else tally(paths)
         best = next((p for p in programs if p.answer is not None and vote_key(p.answer, kind) == vote.winner), None)
         shown = best or programs[0]
         final = shown.attempts[-1]

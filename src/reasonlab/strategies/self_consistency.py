@@ -12,6 +12,12 @@ share votes, each vote weighted exp(confidence). A sample the model layer stoppe
 Tie rule: among answers with the same (highest) count, the one whose first path has the lowest
 sample index wins — deterministic, and independent of how the samples were batched.
 
+Online stop (``online=true``, DeepConf's online mode; needs ``confidence=lowest``): the warm-up
+wave is drawn in full and sets a floor (`confidence.warmup_floor`: the least confident warm-up
+sample the `keep` filter keeps); every later sample is ended by the model layer as soon as a window
+of `window` tokens averages below it (finish reason ``low_confidence``; the llama engine stops
+decoding it, other backends mark it after the fact), and only samples at or above the floor vote.
+
 Stopping early (``settle`` > 0, or ``early_stop=true``): samples are drawn in waves (sample indices
 continue across waves through `sample_offset`, so sample i has the seed and cache entry it has in a
 full run), and drawing stops once the vote is settled: ``settle_rule=safe`` (the leader holds
@@ -40,7 +46,19 @@ from ..context import RunContext
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind, cue
 from .base import Strategy, StrategyError, opt, register
-from .confidence import check_measure, check_rule, keep_most_confident, sample_record, settled, weight_of
+from .confidence import (
+    FAILED_FINISHES,
+    FINISH_LOW,
+    check_measure,
+    check_online,
+    check_rule,
+    keep_at_floor,
+    keep_most_confident,
+    sample_record,
+    settled,
+    warmup_floor,
+    weight_of,
+)
 from .few_shot_cot import FewShotOptions, fewshot_messages, pick_exemplars, read_answer
 
 
@@ -93,9 +111,11 @@ def make_paths(texts: list[Any], kind: str, start: int = 0, variant: int = 0,
     return out
 
 
-def confidence_vote(paths: list[Sample], keep: float) -> Vote:
-    """Filter to the most confident `keep` share, weight each kept vote by exp(confidence)."""
-    flags = keep_most_confident([p.confidence for p in paths], keep)
+def confidence_vote(paths: list[Sample], keep: float, floor: float | None = None) -> Vote:
+    """Filter to the most confident `keep` share (or, with the online stop's `floor`, to the paths at or
+    above it), weight each kept vote by exp(confidence)."""
+    confs = [p.confidence for p in paths]
+    flags = keep_most_confident(confs, keep) if floor is None else keep_at_floor(confs, floor)
     for p, flag in zip(paths, flags, strict=True):
         p.kept = flag
         p.weight = round(weight_of(p.confidence), 6) if flag else 0.0
@@ -149,18 +169,18 @@ def decided(paths: list[Sample], remaining: int) -> bool:
 
 
 def vote_settled(paths: list[Sample], remaining: int, settle: float, rule: str, keep: float = 1.0,
-                 weighted: bool = True) -> bool:
+                 weighted: bool = True, floor: float | None = None) -> bool:
     """Whether the vote of `paths` (confidence-weighted, or counts) is settled at `settle` under
     `rule` with `remaining` samples still to draw (`confidence.settled`); self-consistency, PAL's
     program vote and the benchmark's replay all ask this."""
-    vote = confidence_vote(paths, keep) if weighted else tally(paths)
+    vote = confidence_vote(paths, keep, floor) if weighted else tally(paths)
     kept = [p for p in paths if p.kept and p.key is not None]
     top = max((weight_of(p.confidence) for p in paths), default=1.0) if weighted else 1.0
     return settled(vote.weights, sum(p.weight if weighted else 1.0 for p in kept), remaining, top,
                    settle, rule, votes=len(kept))
 
 
-def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True) -> bool:
+def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True, floor: float | None = None) -> bool:
     """Whether drawing can stop with `paths` drawn of `o.samples` (the stopping options):
 
     settle > 0: the vote (confidence-weighted, or counts) meets `settle` under `settle_rule`
@@ -170,7 +190,7 @@ def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True)
     if remaining <= 0:
         return True
     if o.settle > 0:
-        return vote_settled(paths, remaining, o.settle, o.settle_rule, o.keep, weighted)
+        return vote_settled(paths, remaining, o.settle, o.settle_rule, o.keep, weighted, floor)
     if not o.early_stop:
         return False
     if in_order:
@@ -179,7 +199,8 @@ def stop_now(paths: list[Sample], o: Any, weighted: bool, in_order: bool = True)
     return counts[0] > counts[1] + remaining
 
 
-def settle_check(o: Any, kind: str, weighted: bool, first: int, before: list[Sample] | None = None) -> Any:
+def settle_check(o: Any, kind: str, weighted: bool, first: int, before: list[Sample] | None = None,
+                 floor: float | None = None) -> Any:
     """`settle` for a backend that stops a batch's other samples (`ctx.can_settle`): asked as each
     sample of the wave ends (`done`: index -> completion), with the samples of earlier waves
     (`before`); never before `first` samples in all have ended."""
@@ -191,7 +212,7 @@ def settle_check(o: Any, kind: str, weighted: bool, first: int, before: list[Sam
         paths = prior + [p for i in sorted(done) for p in make_paths([done[i]], kind, start=i,
                                                                      measure=o.confidence, window=o.window)
                          if p.finish != "settled"]
-        return stop_now(paths, o, weighted, in_order=False)
+        return stop_now(paths, o, weighted, in_order=False, floor=floor)
     return check
 
 
@@ -234,6 +255,9 @@ class SelfConsistencyOptions(FewShotOptions):
     settle_rule: str = opt("safe", "safe = the leader holds `settle` of the weight and the remaining samples cannot "
                                    "overtake it; share = on the share alone (DeepConf's consensus stop); beta = "
                                    "P(leader is the majority) >= settle under a Beta posterior (Adaptive-Consistency)")
+    online: bool = opt(False, "DeepConf online: the warm-up samples set a floor (the least confident one `keep` "
+                              "keeps) and every later sample stops as soon as `window` tokens average below it "
+                              "(needs confidence=lowest; with warmup)")
 
 
 def cot_prompt(problem: Problem, o: Any) -> tuple[list[dict[str, str]], dict[str, Any]]:
@@ -258,29 +282,36 @@ class SelfConsistency(Strategy):
         if not 0 < o.keep <= 1:
             raise StrategyError(f"option keep must be in (0, 1], got {o.keep}")
         check_rule(o)
+        check_online(o)
         weighted = o.confidence != "none"
         kind = answer_kind(problem)
         msgs, ex_info = cot_prompt(problem, o)
-        in_rounds = o.samples > 1 and (o.early_stop or o.settle > 0)
+        in_rounds = o.samples > 1 and (o.early_stop or o.settle > 0 or o.online)
         batched = in_rounds and ctx.can_settle  # waves whose samples stop as soon as the vote settles
-        sizes = ((wave_sizes if batched else round_sizes)(o.samples, o.round_size, o.warmup) if in_rounds
+        # without a stop rule the online stop needs only two waves: the warm-up, then the rest
+        two_waves = batched or not (o.early_stop or o.settle > 0)
+        sizes = ((wave_sizes if two_waves else round_sizes)(o.samples, o.round_size, o.warmup) if in_rounds
                  else [o.samples])
         paths: list[Sample] = []
         rounds = 0
+        floor: float | None = None
         for size in sizes:
-            stop = settle_check(o, kind, weighted, sizes[0], paths) if batched else None
+            stop = settle_check(o, kind, weighted, sizes[0], paths, floor) if batched else None
             outs = ctx.generate(msgs, n=size, sample_offset=len(paths), label="sample",
-                                temperature=o.temperature, max_tokens=o.max_tokens, settle=stop)
+                                temperature=o.temperature, max_tokens=o.max_tokens, settle=stop,
+                                min_confidence=floor, confidence_window=o.window)
             paths += [p for p in make_paths(outs, kind, start=len(paths), measure=o.confidence, window=o.window)
                       if p.finish != "settled"]
             rounds += 1
-            vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
+            if o.online and rounds == 1:
+                floor = warmup_floor([p.confidence for p in paths if p.finish not in FAILED_FINISHES], o.keep)
+            vote = confidence_vote(paths, o.keep, floor) if weighted else tally(paths)
             ctx.emit("vote", {"counts": vote.counts, "weights": vote.weights, "winner": vote.winner,
                               "drawn": len(paths), "of": o.samples})
-            if in_rounds and (stop_now(paths, o, weighted, in_order=not batched)
+            if in_rounds and (stop_now(paths, o, weighted, in_order=not batched, floor=floor)
                               or len(paths) < sum(sizes[:rounds])):  # a wave stopped early: settled
                 break
-        vote = confidence_vote(paths, o.keep) if weighted else tally(paths)
+        vote = confidence_vote(paths, o.keep, floor) if weighted else tally(paths)
         extra: dict[str, Any] = {"exemplars": ex_info, "loops": sum(p.finish == "repetition" for p in paths)}
         if in_rounds:
             extra["early_stop"] = {"drawn": len(paths), "saved": o.samples - len(paths), "rounds": rounds,
@@ -290,6 +321,9 @@ class SelfConsistency(Strategy):
                                    "settle_rule": o.settle_rule,
                                    "kept": sum(p.kept for p in paths),
                                    "scored": sum(p.confidence is not None for p in paths)}
+            if o.online:
+                extra["confidence"].update(online=True, floor=None if floor is None else round(floor, 6),
+                                           cut=sum(p.finish == FINISH_LOW for p in paths))
         return conclude(paths, vote, kind, extra, weighted=weighted)
 
 

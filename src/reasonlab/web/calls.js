@@ -7,6 +7,7 @@ import { el, pre, plural, badge } from "./dom.js";
 const FINISH = {
   length: ["warn", "stopped: token limit", "The model was cut off at the token limit; the text is incomplete."],
   repetition: ["warn", "stopped: looping", "The model repeated itself; the engine stopped it."],
+  low_confidence: ["warn", "stopped: low confidence", "The sample's token confidence fell below the floor its warm-up samples set (online stop); it does not vote."],
   cancelled: ["bad", "cancelled", "The call was cancelled."],
 };
 

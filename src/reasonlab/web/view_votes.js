@@ -55,7 +55,7 @@ function pathsTable(paths, weighted, hasConf) {
       el("td", { text: `#${p.index}` }), variants ? el("td", { text: `v${p.variant}` }) : null,
       el("td", { text: p.answer ?? "—" }), weighted ? el("td", { text: fmt(p.weight) }) : null,
       hasConf ? el("td", {}, fmt(p.confidence), p.kept === false ? " (dropped)" : "") : null,
-      el("td", {}, p.finish && p.finish !== "stop" ? badge("warn", p.finish === "repetition" ? "looped" : p.finish) : "normally")));
+      el("td", {}, p.finish && p.finish !== "stop" ? badge("warn", p.finish === "repetition" ? "looped" : p.finish === "low_confidence" ? "cut: low confidence" : p.finish) : "normally")));
   }
   return el("details", { class: "paths" }, el("summary", { text: `every path (${paths.length})` }), el("div", { class: "table-wrap" }, table));
 }
