@@ -5,7 +5,7 @@
 1. `reasonlab serve`: 8 concurrent clients with distinct prompts vs the same 8 requests one
    after another — aggregate completion tokens/s (target >= 1.4x).
 2. `reasonlab eval -s zero-shot-cot` on GSM8K train items 0–39: `-c 8` vs `-c 1` wall time
-   (target >= 1.3x faster).
+   (target >= 1.3x faster); `--kv unified,split` compares the KV cache layouts in the same rounds.
 3. A streamed zero-shot-cot request: time to its first `reasoning_content` delta vs its total
    (target < 20 %).
 Settings alternate within each round, so both sides of a ratio share the machine's load.
@@ -74,15 +74,15 @@ def first_delta(url: str, question: str) -> tuple[float, float]:
     return first or float("nan"), time.perf_counter() - t0
 
 
-def eval_seconds(model: str, items: int, concurrency: int, data: Path) -> tuple[float, dict]:
-    """Wall time of the whole `reasonlab eval` command, and its engine's step statistics."""
+def eval_seconds(model: str, items: int, concurrency: int, data: Path, kv: str = "unified") -> tuple[float, dict]:
+    """Wall time of the whole `reasonlab eval` command (KV layout `kv`), and its engine's step statistics."""
     out = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     try:
         t0 = time.perf_counter()
         p = subprocess.run([sys.executable, "-m", "reasonlab", "eval", "-d", f"jsonl:{data}", "-n", str(items),
                             "-s", "zero-shot-cot", "-m", model, "-c", str(concurrency), "--no-cache", "--out",
                             str(out)], check=True, capture_output=True, text=True,
-                           env={**os.environ, "REASONLAB_ENGINE_STATS": "1"})
+                           env={**os.environ, "REASONLAB_ENGINE_STATS": "1", "REASONLAB_KV": kv})
         secs = time.perf_counter() - t0
         stats = [json.loads(x[13:]) for x in p.stderr.splitlines() if x.startswith("engine-stats ")]
         return secs, (stats[-1] if stats else {})
@@ -124,7 +124,7 @@ def step_times(spec: str, rounds: int) -> None:
         out["8, idle caches filled"].append(batch(200 + r, 8))
         m.reset_cache()
         out["1 sequence"].append(batch(400 + r, 1))
-    print(f"| {spec} ({m.info().extra['weights']}) | " + " | ".join(
+    print(f"| {spec} ({m.info().extra['weights']}, kv {m.info().extra['kv']}) | " + " | ".join(
         f"{statistics.median(v):.1f} ({', '.join(f'{x:.1f}' for x in v)})" for v in out.values()) + " |", flush=True)
     m.close()
 
@@ -137,6 +137,8 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--skip-eval", action="store_true")
     ap.add_argument("--skip-serve", action="store_true", help="only the eval comparison")
+    ap.add_argument("--kv", default="unified", help="comma-separated KV layouts for the eval comparison and --steps "
+                                                    "(unified, split), interleaved within each round")
     ap.add_argument("--steps", help="comma-separated model specs: decode ms per step, 8 sequences vs 1; nothing else")
     args = ap.parse_args()
     if args.steps:
@@ -144,10 +146,15 @@ def main() -> None:
               f"threads {os.environ.get('REASONLAB_THREADS', 'tuned')}; median (each round) ms per generation step\n")
         print("| model | 8 sequences | 8, idle caches filled | 1 sequence |\n|---|---|---|---|")
         for spec in args.steps.split(","):
-            step_times(spec.strip(), args.rounds)
+            for kv in args.kv.split(","):
+                os.environ["REASONLAB_KV"] = kv.strip()
+                step_times(spec.strip(), args.rounds)
         return
     load0 = os.getloadavg()[0]
-    srv_rounds, deltas, evals, stats = [], [], {1: [], 8: []}, {1: [], 8: []}
+    layouts = [k.strip() for k in args.kv.split(",")]
+    srv_rounds, deltas = [], []
+    evals: dict[tuple[str, int], list[float]] = {(k, c): [] for k in layouts for c in (1, 8)}
+    stats: dict[tuple[str, int], list[dict]] = {(k, c): [] for k in layouts for c in (1, 8)}
     if not args.skip_serve:
         srv = ServerProcess("--model", args.model, "--strategy", "chat", "--workers", "8", "--queue-size", "64",
                             "--no-merge")
@@ -166,11 +173,12 @@ def main() -> None:
             data = Path(d) / "gsm8k-0-39.jsonl"  # the development slice's first items, zero-shot only
             data.write_text("".join(GSM8K.read_text().splitlines(keepends=True)[:args.items]))
             for _ in range(args.rounds):
-                for c in (1, 8):
-                    secs, st = eval_seconds(args.model, args.items, c, data)
-                    evals[c].append(secs)
-                    stats[c].append(st)
-                    print(f"eval -c {c}: {secs:.1f} s; engine {st}", file=sys.stderr, flush=True)
+                for kv in layouts:
+                    for c in (1, 8):
+                        secs, st = eval_seconds(args.model, args.items, c, data, kv)
+                        evals[kv, c].append(secs)
+                        stats[kv, c].append(st)
+                        print(f"eval --kv {kv} -c {c}: {secs:.1f} s; engine {st}", file=sys.stderr, flush=True)
     med = statistics.median
     print(f"## Batching and streaming — {stamp()}")
     print(f"machine: {machine()} (load at start {load0:.1f}); model {args.model}; {args.rounds} interleaved rounds\n")
@@ -181,15 +189,16 @@ def main() -> None:
         print(f"| serve, 8 distinct requests one after another | {seq:.1f} tok/s | |")
         print(f"| serve, the same 8 requests concurrently | {conc:.1f} tok/s | |")
         print(f"| concurrent / sequential aggregate tok/s | **{conc / seq:.2f}x** | >= 1.4x |")
-    if evals[1]:
-        e1, e8 = med(evals[1]), med(evals[8])
-        print(f"| eval zero-shot-cot, {args.items} GSM8K train items, -c 1 | {e1:.1f} s | |")
-        print(f"| same, -c 8 | {e8:.1f} s | |")
-        print(f"| -c 1 / -c 8 | **{e1 / e8:.2f}x** | >= 1.3x |")
+    for kv in layouts if not args.skip_eval else []:
+        e1, e8 = med(evals[kv, 1]), med(evals[kv, 8])
+        tag = f" (--kv {kv})" if len(layouts) > 1 or kv != "unified" else ""
+        print(f"| eval zero-shot-cot, {args.items} GSM8K train items, -c 1{tag} | {e1:.1f} s | |")
+        print(f"| same, -c 8{tag} | {e8:.1f} s | |")
+        print(f"| -c 1 / -c 8{tag} | **{e1 / e8:.2f}x** | >= 1.3x |")
         for c in (1, 8):
-            st = [x for x in stats[c] if x]
+            st = [x for x in stats[kv, c] if x]
             if st:
-                print(f"| -c {c}: generation steps, mean sequences per step, decode s (gen / prompt) | "
+                print(f"| -c {c}{tag}: generation steps, mean sequences per step, decode s (gen / prompt) | "
                       f"{med(x['gen_steps'] for x in st):.0f}, {med(x['mean_gen_batch'] for x in st):.2f}, "
                       f"{med(x['decode_s']['gen'] for x in st):.1f} / {med(x['decode_s']['prompt'] for x in st):.1f}"
                       f" | threads {st[-1]['threads']} |")

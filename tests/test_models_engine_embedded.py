@@ -191,3 +191,26 @@ def test_scoring_shares_the_cached_prefix_of_another_slot(model):
     assert sum(decoded) <= 4  # the prompt's last token and the continuation: the rest was shared
     model.reset_cache()
     assert model.logprobs(_msgs(q), "17") == pytest.approx(scores, abs=1e-3)
+
+
+def test_split_kv_streams_give_what_the_unified_cache_gives(model):
+    from reasonlab.models.base import ModelError
+    from reasonlab.models.llama import kv_mode
+
+    split = load_model("smollm2", n_threads=1, kv="split", n_seq_max=4, n_ctx=512)
+    try:
+        assert split.info().extra["kv"] == "split" and split.n_ctx == 512 and split.n_seq_max == 4
+        msgs = _msgs("Write a short story about a cat and a dog.")
+        params = GenParams(max_tokens=24, temperature=0.8)
+        # 4 samples of one prompt: the prompt is read once and its stream copied to the others
+        assert [c.text for c in split.generate(msgs, params, n=4)] == [c.text for c in model.generate(msgs, params, n=4)]
+        greedy = split.generate(msgs, GenParams(max_tokens=16))[0].text
+        follow = [*msgs, {"role": "assistant", "content": greedy}, {"role": "user", "content": "Shorter."}]
+        assert split.generate(follow, GenParams(max_tokens=12))[0].text == model.generate(follow, GenParams(max_tokens=12))[0].text
+        assert split.logprobs(msgs, "Once upon a time") == pytest.approx(model.logprobs(msgs, "Once upon a time"), abs=1e-3)
+        with pytest.raises(ModelError, match="context holds 512"):
+            split.generate(_msgs("word " * 600), GenParams(max_tokens=4))
+    finally:
+        split.close()
+    with pytest.raises(ModelError, match="KV cache layout"):
+        kv_mode("sideways")

@@ -37,9 +37,26 @@ weights_option = click.option(
          "Env: REASONLAB_WEIGHTS.")
 
 
+def _set_kv(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    import os
+
+    from ..models.llama import KV_ENV
+
+    if value is not None:
+        os.environ[KV_ENV] = value.lower()
+
+
+kv_option = click.option(
+    "--kv", type=click.Choice(["unified", "split"], case_sensitive=False), default=None,
+    expose_value=False, is_eager=True, callback=_set_kv, envvar="REASONLAB_KV",
+    help="KV cache of local GGUF models: unified (default) = one pool every sequence shares; split = a "
+         "stream per sequence (8 sequences of 2,048 tokens by default): batched decoding stays fast at long "
+         "contexts, at the cost of more memory. Env: REASONLAB_KV.")
+
+
 def model_option(f: Any) -> Any:
-    """--model SPEC, plus --threads and --weights for when SPEC is a local model."""
-    return weights_option(threads_option(_model_option(f)))
+    """--model SPEC, plus --threads, --weights and --kv for when SPEC is a local model."""
+    return kv_option(weights_option(threads_option(_model_option(f))))
 
 
 def expect_batching(strategy: str | None = None, options: dict[str, Any] | None = None, *,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import expect_batching, parse_kv, threads_option, weights_option
+from ._common import expect_batching, kv_option, parse_kv, threads_option, weights_option
 
 
 def _csv(value: str | None) -> list[str]:
@@ -36,6 +36,7 @@ def _shots(value: str | None) -> list[int | None]:
               help="Comma-separated model specs (each loaded once).")
 @threads_option
 @weights_option
+@kv_option
 @click.option("--limit", "-n", type=int, help="First N items of each dataset.")
 @click.option("--runs", type=int, default=1, show_default=True, help="Runs per setting, seeds SEED, SEED+1, …")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base sampling seed.")

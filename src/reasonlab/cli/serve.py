@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import weights_option
+from ._common import kv_option, weights_option
 
 
 @click.command()
@@ -38,6 +38,7 @@ from ._common import weights_option
               envvar="REASONLAB_THREADS",
               help="CPU threads of local GGUF models (default: tuned per decode step from measured speed). Env: REASONLAB_THREADS.")
 @weights_option
+@kv_option
 @click.option("--sandbox-memory-mb", default=512, show_default=True, type=int,
               help="Memory ceiling of each sandboxed program (its whole process tree), MiB; requests may only lower it.")
 @click.option("--sandbox-timeout-s", default=10.0, show_default=True, type=float,

@@ -48,7 +48,7 @@ class Engine:
     def __init__(self, model: Any) -> None:
         self.m = model
         self.lc = model._lc
-        self.kv = Slots(self.lc, model._mem, model.n_seq_max, model.n_ctx)
+        self.kv = Slots(self.lc, model._mem, model.n_seq_max, model.n_ctx, split=model.kv_mode == "split")
         self.pending: deque[_Request] = deque()
         self.tasks: deque[tuple[Callable[[], Any], dict[str, Any]]] = deque()
         self.active: list[_Seq] = []
@@ -240,7 +240,7 @@ class Engine:
         src = max(range(self.kv.n), key=lambda t: (min(lcp(self.kv.tokens[t], full), logits_from), t == slot))
         keep = min(lcp(self.kv.tokens[src], full), logits_from)
         self.kv.take(slot, src, keep, full)
-        if self.kv.cells_in_use(self.active) + len(full) - keep > self.m.n_ctx:
+        if not self.kv.split and self.kv.cells_in_use(self.active) + len(full) - keep > self.m.n_ctx:
             self.kv.clear_idle(but=slot)
         b, n_batch = self.m._batch, self.m.n_batch
         for start in range(keep, len(full), n_batch):

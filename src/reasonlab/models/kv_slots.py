@@ -1,5 +1,10 @@
 """The KV cache's sequence ids ("slots") as the batching engine sees them: which tokens each
-slot's cells hold, which sequence uses it, and room accounting with least-recently-used eviction."""
+slot's cells hold, which sequence uses it, and room accounting with least-recently-used eviction.
+
+Two layouts (LlamaModel's `kv`): unified — one pool of `n_ctx` cells that all slots share (a
+prefix is shared by `llama_memory_seq_cp` over a position range, no copy); split — a stream of
+`n_ctx` cells per slot (a prefix is shared by copying the source stream whole, which llama.cpp
+does at the next decode, then cutting the copy after the prefix; no slot competes for room)."""
 
 from __future__ import annotations
 
@@ -19,8 +24,8 @@ def lcp(a: list[int], b: list[int]) -> int:
 class Slots:
     """Bookkeeping for `n` sequence ids of one llama.cpp memory (`lc` is the llama_cpp module)."""
 
-    def __init__(self, lc: Any, mem: Any, n: int, n_ctx: int) -> None:
-        self.lc, self.mem, self.n, self.n_ctx = lc, mem, n, n_ctx
+    def __init__(self, lc: Any, mem: Any, n: int, n_ctx: int, split: bool = False) -> None:
+        self.lc, self.mem, self.n, self.n_ctx, self.split = lc, mem, n, n_ctx, split
         self.tokens: list[list[int]] = [[] for _ in range(n)]  # what each slot's cells hold, in order
         self.used = [0.0] * n  # last use, for LRU eviction
         self.owner: list[Any] = [None] * n  # the sequence decoding on it, None when free
@@ -66,7 +71,11 @@ class Slots:
 
     def take(self, target: int, src: int, shared: int, prefix: list[int]) -> None:
         """Make `target` hold exactly prefix[:shared]: cut its own cache or share `src`'s cells."""
-        if src != target:
+        if src != target and self.split:  # streams copy whole (llama.cpp: partial copies across streams abort)
+            self.lc.llama_memory_seq_cp(self.mem, src, target, -1, -1)
+            self.tokens[target] = list(self.tokens[src])
+            self.clear(target, shared)
+        elif src != target:
             self.clear(target)
             self.lc.llama_memory_seq_cp(self.mem, src, target, 0, shared)
             self.tokens[target] = prefix[:shared]
@@ -82,7 +91,10 @@ class Slots:
         return idle + sum(prompts.values()) + sum(q.req.max_new for q in active)
 
     def make_room(self, extra: int, active: list[Any], target: int, keep: set[int]) -> bool:
-        """Evict idle caches (least recently used first) until `extra` more cells fit."""
+        """Evict idle caches (least recently used first) until `extra` more cells fit. Split: the
+        target's own stream holds its sequence (the engine caps tokens at n_ctx), nothing to evict."""
+        if self.split:
+            return True
         extra -= len(self.tokens[target])  # the target's cache becomes part of the prompt count
         idle = sorted((s for s in self.free() if s != target and s not in keep and self.tokens[s]),
                       key=lambda s: self.used[s])

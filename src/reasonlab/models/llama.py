@@ -43,10 +43,17 @@ class LlamaModel(Model):
 
     Args:
       path: the GGUF file. spec: how the user named it (default ``llama:PATH``).
-      n_ctx: KV cache cells shared by all sequences (default min(training context, 8192)).
+      n_ctx: KV cache cells shared by all sequences (default min(training context, 8192)); with
+        kv="split", the cells of each sequence (default min(training context, 2048)).
       n_threads: CPU threads for generation and prompt processing, fixed (default: REASONLAB_THREADS,
         else up to one per available core, tuned per step from measured speed: models/threads.py).
-      n_seq_max: most sequences decoded together (all callers); more wait for a free one.
+      n_seq_max: most sequences decoded together (all callers); more wait for a free one (default
+        32; 8 with kv="split").
+      kv: unified | split (default REASONLAB_KV, else unified). unified: one cache whose cells every
+        sequence shares (a prompt read once serves all its samples), but each token attends over
+        every sequence's cells; split: a stream of n_ctx cells per sequence (n_seq_max × n_ctx
+        cells in all), each token attends over its own only — faster batches at long contexts;
+        a shared prompt is copied stream to stream.
       flash_attn: llama.cpp's flash attention (None: llama.cpp decides, which on CPU turns it on).
         With it, sample j comes out the same whether decoded alone or in a batch; without it
         the attention kernels differ with the batch size and so, slightly, do the logits.
@@ -63,11 +70,12 @@ class LlamaModel(Model):
         n_ctx: int | None = None,
         n_threads: int | None = None,
         n_batch: int = 512,
-        n_seq_max: int = 32,
+        n_seq_max: int | None = None,
         n_gpu_layers: int = 0,
         flash_attn: bool | None = None,
         chat_template: str | bool | None = None,
         weights: str | None = None,
+        kv: str | None = None,
         verbose: bool = False,
     ) -> None:
         p = Path(path).expanduser()
@@ -103,20 +111,22 @@ class LlamaModel(Model):
         self._vocab = self._model.vocab
         self.n_vocab = self._model.n_vocab()
         self.n_ctx_train = self._model.n_ctx_train()
-        self.n_ctx = int(n_ctx or min(self.n_ctx_train or 8192, 8192))
+        self.kv_mode = kv_mode(kv)
+        split = self.kv_mode == "split"
+        self.n_ctx = int(n_ctx or min(self.n_ctx_train or 8192, 2048 if split else 8192))  # cells a sequence can use
         self.n_threads = int(n_threads or default_threads())
         # threads per step tuned from step times, unless the caller or REASONLAB_THREADS fixed them
         self.tuner = ThreadTuner(self.n_threads, fixed=n_threads is not None or fixed_threads() is not None)
         self.n_batch = max(1, min(n_batch, self.n_ctx))
-        self.n_seq_max = max(1, min(n_seq_max, lc.llama_max_parallel_sequences()))
+        self.n_seq_max = max(1, min(n_seq_max or (8 if split else 32), lc.llama_max_parallel_sequences()))
         cparams = lc.llama_context_default_params()
-        cparams.n_ctx = self.n_ctx
+        cparams.n_ctx = self.n_ctx * self.n_seq_max if split else self.n_ctx
         cparams.n_batch = self.n_batch
         cparams.n_ubatch = self.n_batch
         cparams.n_threads = self.n_threads
         cparams.n_threads_batch = self.n_threads
         cparams.n_seq_max = self.n_seq_max
-        cparams.kv_unified = True  # one buffer: the shared prompt's cells serve every sequence
+        cparams.kv_unified = not split  # unified: one buffer, the shared prompt's cells serve every sequence
         cparams.swa_full = True  # keep whole-prefix KV for sliding-window models so prefix reuse works
         cparams.no_perf = True
         cparams.flash_attn_type = (lc.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn is None
@@ -290,7 +300,7 @@ class LlamaModel(Model):
             extra={"path": str(self.path), "size": self.path.stat().st_size, "n_ctx": self.n_ctx,
                    "weights": self.weights, "source": str(self.source),
                    "n_threads": self.n_threads,
-                   "threads_tuned": len(self.tuner.candidates) > 1, "n_seq_max": self.n_seq_max,
+                   "threads_tuned": len(self.tuner.candidates) > 1, "n_seq_max": self.n_seq_max, "kv": self.kv_mode,
                    "description": self._model.desc(),
                    "architecture": self.metadata.get("general.architecture"),
                    "name": self.metadata.get("general.name")},
@@ -312,3 +322,15 @@ class LlamaModel(Model):
                 self.close()
         except Exception:
             pass
+
+
+KV_ENV = "REASONLAB_KV"
+KV_MODES = ("unified", "split")
+
+
+def kv_mode(kv: str | None) -> str:
+    """The KV cache layout: `kv` if given, else REASONLAB_KV, else unified; ModelError when unknown."""
+    mode = (kv or os.environ.get(KV_ENV, "") or "unified").strip().lower()
+    if mode not in KV_MODES:
+        raise ModelError(f"unknown KV cache layout {mode!r} (kv / {KV_ENV}): use {' or '.join(KV_MODES)}")
+    return mode
