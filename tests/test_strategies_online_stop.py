@@ -112,7 +112,7 @@ def test_pal_drops_a_cut_program_without_repairing_it():
     fake = Fake(table)
     r = run(Q, "pal", fake, cache=False, samples=5, confidence="lowest", window=4, online=True, warmup=2)
     assert r.answer == "30" and r.details["votes"] == {"30": 2}
-    assert r.details["online"] == {"floor": pytest.approx(-0.1), "cut": 3}
+    assert r.details["online"] == {"floor": pytest.approx(-0.1), "cut": 3} and r.details["loops"] == 0
     assert [(n, off) for n, off, _ in fake.requests] == [(2, 0), (3, 2)]  # no repair round for the cut ones
     assert [s["rounds"][0]["error"] for s in r.details["samples"]][2:] == ["stopped below the confidence floor"] * 3
 

@@ -387,7 +387,7 @@ class PAL(Strategy):
             "entry": final.entry,
             "rounds": [a.to_dict() for a in shown.attempts],
             "repairs": sum(len(p.attempts) - 1 for p in programs),
-            "loops": sum(failed(a.finish) for p in programs for a in p.attempts),
+            "loops": sum(a.finish == "repetition" for p in programs for a in p.attempts),
             "attempts": sum(len(p.attempts) for p in programs),
             **(extra or {}),
         }
