@@ -44,9 +44,20 @@ class EventStream:
             yield item
 
 
+# Characters that many line readers (Python's str.splitlines, JavaScript's line separators) take as
+# a line break although SSE does not; JSON text has them only inside strings, where \uXXXX is the same.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def frame(item: str | None) -> str:
+    """One SSE frame: a keep-alive comment for None, else `data: ITEM` with ITEM (JSON text) kept on one
+    line for every line reader."""
+    return ": ping\n\n" if item is None else f"data: {item.translate(_LINE_BREAKS)}\n\n"
+
+
 async def _frames(items: AsyncIterator[str | None]) -> AsyncIterator[str]:
     async for item in items:
-        yield ": ping\n\n" if item is None else f"data: {item}\n\n"
+        yield frame(item)
 
 
 class SSEResponse(StreamingResponse):
