@@ -96,7 +96,10 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
     deep = _flow_depth_over(text, MAX_DEPTH)
     if deep is not None:  # caught before the scanner walks a long run of brackets
         raise GraphError(f"refused: nested deeper than {MAX_DEPTH} levels", source=source, line=deep)
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.YAMLError as e:
+        raise GraphError(f"not valid YAML/JSON: {' '.join(str(e).split())}", source=source) from None
     try:
         root = loader.get_single_node()
         if root is not None:
