@@ -124,3 +124,42 @@ def test_pddl_text_is_parsed_or_refused_with_a_pddl_error(domain, problem):
         parse_up(domain, problem)
     except PDDLError as e:
         assert str(e)
+
+
+jsonl_keys = st.sampled_from(["question", "answer", "id", "choices", "kind", "steps", "solution", "meta", "input",
+                              "target"]) | st.text(max_size=6)
+
+
+@FAST
+@given(obj=st.dictionaries(jsonl_keys, values, max_size=6) | values, raw=st.text(max_size=60),
+       mapping=st.sampled_from([None, {"question": "input", "answer": "target"}, {"answer": "meta.x"}]))
+def test_a_dataset_line_is_read_or_refused_with_an_input_error(obj, raw, mapping):
+    from reasonlab.errors import InputError
+    from reasonlab.eval.datasets.jsonl import parse_line
+
+    for line in (json.dumps(obj, default=str), raw):
+        try:
+            item = parse_line(line, "data.jsonl:1", 0, mapping)
+        except InputError as e:
+            assert str(e)
+        else:
+            assert item is None or isinstance(item.question, str)
+
+
+@FAST
+@given(strategy=st.sampled_from(["self-consistency", "pal", "tree", "graph", "plan-guided", "react", "diverse"]),
+       given_=st.dictionaries(st.sampled_from(["samples", "temperature", "online", "warmup", "keep", "settle",
+                                                "settle_rule", "window", "confidence", "budget", "beam", "stop",
+                                                "exemplars", "max_tokens", "timeout_s", "bogus"]),
+                              values | st.text(max_size=8), max_size=4),
+       strict=st.booleans(), remote=st.booleans())
+def test_strategy_options_are_checked_or_refused_with_an_option_error(strategy, given_, strict, remote):
+    from reasonlab.strategies.options import Limits, OptionError, validate
+
+    limits = Limits.server(1000) if remote else Limits()
+    try:
+        out = validate(strategy, given_, strict=strict, limits=limits)
+    except OptionError as e:
+        assert str(e)
+    else:
+        assert set(out) == set(given_)
