@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .cache import Cache, cache_key
-from .models.base import FINISH_LOW_CONFIDENCE, Completion, GenParams, Message, Model
+from .models.base import FINISH_LOW_CONFIDENCE, Completion, GenParams, Message, Model, lowest_window_mean
 from .models.repetition import FINISH_REPETITION, guard_enabled_by_default, loop_start
 from .models.sequences import FINISH_SETTLED
 from .trace import Call, Usage
@@ -262,10 +262,5 @@ def _floor_after(c: Completion, floor: float, window: int) -> None:
     lp = c.token_logprobs
     if c.finish_reason in ("cancelled", FINISH_SETTLED) or not lp or len(lp) < window:
         return
-    run = sum(lp[:window])
-    for i in range(window, len(lp) + 1):
-        if run / window < floor:
-            c.finish_reason = FINISH_LOW_CONFIDENCE
-            return
-        if i < len(lp):
-            run += lp[i] - lp[i - window]
+    if lowest_window_mean([float(x) for x in lp], window) < floor:
+        c.finish_reason = FINISH_LOW_CONFIDENCE

@@ -79,6 +79,17 @@ class GenParams:
         return cls(**kw)
 
 
+def lowest_window_mean(logprobs: list[float], window: int) -> float:
+    """The lowest mean of `window` consecutive log-probabilities (1 <= window <= len(logprobs)):
+    DeepConf's lowest group confidence, and what the confidence floor is checked against."""
+    run = sum(logprobs[:window])
+    low = run
+    for i in range(window, len(logprobs)):
+        run += logprobs[i] - logprobs[i - window]
+        low = min(low, run)
+    return low / window
+
+
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))

@@ -38,15 +38,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..models.base import FINISH_LOW_CONFIDENCE
+from ..models.base import FINISH_LOW_CONFIDENCE, lowest_window_mean
 from .base import StrategyError
 
 MEASURES = ("none", "mean", "lowest", "tail")
 RULES = ("safe", "share", "beta")
 DEFAULT_WINDOW = 16
 # finish reasons that make a sample a failure, whatever it says: a loop, or ended below the confidence floor
-FINISH_LOW = FINISH_LOW_CONFIDENCE
-FAILED_FINISHES = ("repetition", FINISH_LOW)
+FAILED_FINISHES = ("repetition", FINISH_LOW_CONFIDENCE)
 
 
 def check_measure(options: Any) -> None:
@@ -68,12 +67,7 @@ def confidence(logprobs: Sequence[float] | None, measure: str = "lowest",
         return sum(lp[-w:]) / w
     if measure != "lowest":
         raise ValueError(f"unknown confidence measure {measure!r} (use {', '.join(MEASURES)})")
-    run = sum(lp[:w])
-    low = run
-    for i in range(w, len(lp)):
-        run += lp[i] - lp[i - w]
-        low = min(low, run)
-    return low / w
+    return lowest_window_mean(lp, w)
 
 
 def check_rule(options: Any) -> None:
@@ -111,19 +105,13 @@ def keep_most_confident(confs: Sequence[float | None], keep: float) -> list[bool
 
     Samples without a confidence are always kept (nothing to judge them by).
     """
-    if keep >= 1.0:
-        return [True] * len(confs)
-    known = sorted((c for c in confs if c is not None), reverse=True)
-    if not known:
-        return [True] * len(confs)
-    n_keep = max(1, math.ceil(keep * len(known)))
-    threshold = known[n_keep - 1]
-    return [c is None or c >= threshold for c in confs]
+    floor = None if keep >= 1.0 else warmup_floor(confs, keep)
+    return [True] * len(confs) if floor is None else keep_at_floor(confs, floor)
 
 
 def warmup_floor(confs: Sequence[float | None], keep: float) -> float | None:
-    """The online stop's floor: the lowest confidence that `keep_most_confident` keeps among the
-    warm-up samples' `confs` (None when none has a confidence: no floor)."""
+    """The lowest confidence the `keep` filter keeps among `confs` (None when none has one): the
+    filter's bar, and the online stop's floor when `confs` are the warm-up samples'."""
     known = sorted((c for c in confs if c is not None), reverse=True)
     if not known:
         return None

@@ -33,12 +33,12 @@ from typing import Any
 from ..answers import render_value, truth_words, vote_key
 from ..context import RunContext
 from ..exemplars import resolve, select, symbolic_programs
+from ..models.base import FINISH_LOW_CONFIDENCE
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind
 from ..sandbox import Limits, SandboxResult, run_code
 from .base import Options, Strategy, StrategyError, opt, register
 from .confidence import (
-    FINISH_LOW,
     check_measure,
     check_online,
     check_rule,
@@ -263,7 +263,7 @@ class PAL(Strategy):
                     finish=getattr(completion, "finish_reason", "stop") or "stop",
                     tokens=getattr(completion, "completion_tokens", 0), temperature=temperature)
         if loop:
-            a.error = LOW if a.finish == FINISH_LOW else LOOP
+            a.error = LOW if a.finish == FINISH_LOW_CONFIDENCE else LOOP
             ctx.emit("program", {"sample": sample, "round": rnd, "code": code, "answer": None,
                                  "error": LOW if a.error == LOW else "stopped as a loop", "limit": None, "entry": None})
             return a, None

@@ -43,15 +43,15 @@ from typing import Any
 
 from ..answers import vote_key
 from ..context import RunContext
+from ..models.base import FINISH_LOW_CONFIDENCE
 from ..problem import Prediction, Problem
 from ..prompts import answer_kind, cue
 from .base import Strategy, StrategyError, opt, register
 from .confidence import (
-    FAILED_FINISHES,
-    FINISH_LOW,
     check_measure,
     check_online,
     check_rule,
+    failed,
     keep_at_floor,
     keep_most_confident,
     sample_record,
@@ -304,7 +304,7 @@ class SelfConsistency(Strategy):
                       if p.finish != "settled"]
             rounds += 1
             if o.online and rounds == 1:
-                floor = warmup_floor([p.confidence for p in paths if p.finish not in FAILED_FINISHES], o.keep)
+                floor = warmup_floor([p.confidence for p in paths if not failed(p.finish)], o.keep)
             vote = confidence_vote(paths, o.keep, floor) if weighted else tally(paths)
             ctx.emit("vote", {"counts": vote.counts, "weights": vote.weights, "winner": vote.winner,
                               "drawn": len(paths), "of": o.samples})
@@ -323,7 +323,7 @@ class SelfConsistency(Strategy):
                                    "scored": sum(p.confidence is not None for p in paths)}
             if o.online:
                 extra["confidence"].update(online=True, floor=None if floor is None else round(floor, 6),
-                                           cut=sum(p.finish == FINISH_LOW for p in paths))
+                                           cut=sum(p.finish == FINISH_LOW_CONFIDENCE for p in paths))
         return conclude(paths, vote, kind, extra, weighted=weighted)
 
 
